@@ -1,0 +1,1 @@
+"""superset-divolte: real-time clickstream analytics for Apache Superset."""

@@ -1,0 +1,277 @@
+"""Assets as code: the YAML tree of databases, datasets, charts and dashboards.
+
+Files follow Superset's v1 import/export layout (``databases/``,
+``datasets/<database>/``, ``charts/``, ``dashboards/``), kept under the repo's
+``datasets/`` and ``dashboards/`` folders. Two YAML tags make one tree serve
+several targets without copying files, and keep secrets out of them:
+
+- ``!target {duckdb: …, druid: …}`` picks a value per target;
+- ``!env "druid://${DRUID_HOST:-127.0.0.1}:8082/…"`` takes ``${VAR}`` (or
+  ``${VAR:-default}``) from the environment when provisioning.
+
+Both are resolved before Superset sees a file, so they never clash with the
+Jinja (``{{ … }}``) that Superset evaluates inside dataset SQL at query time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+ASSET_KINDS = ("databases", "datasets", "charts", "dashboards")
+TARGETS = ("duckdb", "druid")
+TREE_FOLDERS = ("datasets", "dashboards")
+"""Folders of a repository that hold parts of the asset tree."""
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """A value that differs per target: ``!target {target: value}``."""
+
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EnvString:
+    """A string completed from the environment at provisioning time: ``!env "…${VAR}…"``."""
+
+    template: str
+
+    def variables(self) -> list[str]:
+        """Names of the environment variables this string reads."""
+        return [match.group(1) for match in ENV_REFERENCE.finditer(self.template)]
+
+
+class AssetLoader(yaml.SafeLoader):
+    """Safe YAML loading plus the ``!target`` and ``!env`` tags."""
+
+
+class AssetDumper(yaml.SafeDumper):
+    """The one canonical way asset files are written: sorted keys, block style."""
+
+
+def _construct_target(loader: yaml.SafeLoader, node: yaml.Node) -> TargetChoice:
+    if not isinstance(node, yaml.MappingNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, "!target takes a mapping of target name to value", node.start_mark)
+    return TargetChoice(loader.construct_mapping(node, deep=True))
+
+
+def _construct_env(loader: yaml.SafeLoader, node: yaml.Node) -> EnvString:
+    return EnvString(loader.construct_scalar(node))
+
+
+AssetLoader.add_constructor("!target", _construct_target)
+AssetLoader.add_constructor("!env", _construct_env)
+AssetDumper.add_representer(
+    TargetChoice, lambda dumper, choice: dumper.represent_mapping("!target", choice.values))
+AssetDumper.add_representer(
+    EnvString, lambda dumper, value: dumper.represent_scalar("!env", value.template, style='"'))
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    # SQL and JSON read best as literal blocks in a pull request.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+AssetDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(document: Any) -> str:
+    """The canonical text of an asset file."""
+    return yaml.dump(document, Dumper=AssetDumper, sort_keys=True, allow_unicode=True,
+                     default_flow_style=False, width=1000)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the asset tree: where, what, and how to fix it."""
+
+    file: str
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}\n    fix: {self.fix}"
+
+
+class AssetError(Exception):
+    """The asset tree cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass
+class AssetFile:
+    """One YAML file of the tree, parsed but not yet resolved for a target."""
+
+    source: Path
+    import_path: str
+    document: Any
+
+    @property
+    def kind(self) -> str:
+        """databases, datasets, charts or dashboards."""
+        return self.import_path.split("/", 1)[0]
+
+    @property
+    def display_name(self) -> str:
+        """The path a person finds the file at."""
+        return str(self.source)
+
+
+@dataclass
+class AssetTree:
+    """Every asset file under a root, by import path."""
+
+    root: Path
+    files: list[AssetFile]
+
+    def of_kind(self, kind: str) -> list[AssetFile]:
+        """The files of one kind, in import-path order."""
+        return [file for file in self.files if file.kind == kind]
+
+
+def _import_path(root: Path, source: Path) -> str | None:
+    relative = source.relative_to(root)
+    parts = relative.parts
+    if parts and parts[0] in TREE_FOLDERS and len(parts) > 1 and parts[1] in ASSET_KINDS:
+        parts = parts[1:]
+    if parts and parts[0] in ASSET_KINDS:
+        return "/".join(parts)
+    return None
+
+
+def asset_sources(root: Path) -> Iterator[tuple[Path, str]]:
+    """(file, import path) of every asset YAML file under ``root``, sorted."""
+    for source in sorted(root.rglob("*.yaml")):
+        import_path = _import_path(root, source)
+        if import_path is not None:
+            yield source, import_path
+
+
+def load_tree(root: Path) -> AssetTree:
+    """Parse every asset file under ``root``; an ``AssetError`` lists every file that does not parse."""
+    files: list[AssetFile] = []
+    problems: list[Problem] = []
+    for source, import_path in asset_sources(root):
+        try:
+            document = yaml.load(source.read_text(), Loader=AssetLoader)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problems.append(Problem(str(source), where, f"malformed YAML: {getattr(error, 'problem', error)}",
+                                    "fix the YAML syntax (indentation, quotes, colons) at that line"))
+            continue
+        if not isinstance(document, dict):
+            problems.append(Problem(str(source), "", "the file is not a YAML mapping",
+                                    "an asset file holds one mapping of field: value"))
+            continue
+        files.append(AssetFile(source, import_path, document))
+    if not files and not problems:
+        problems.append(Problem(str(root), "", "no asset files found",
+                                "point at a folder holding datasets/ and dashboards/ (or databases/, charts/, …)"))
+    if problems:
+        raise AssetError(problems)
+    return AssetTree(root, files)
+
+
+class UnresolvedVariable(KeyError):
+    """An ``!env`` string names a variable that is not set and has no default."""
+
+
+def _expand(template: str, environment: Mapping[str, str], placeholder: str | None) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in environment:
+            return environment[name]
+        if default is not None:
+            return default
+        if placeholder is not None:
+            return placeholder
+        raise UnresolvedVariable(name)
+
+    return ENV_REFERENCE.sub(replace, template)
+
+
+def resolve(value: Any, target: str, environment: Mapping[str, str] | None = None,
+            placeholder: str | None = None) -> Any:
+    """``value`` with every ``!target`` and ``!env`` replaced for ``target``.
+
+    ``placeholder`` stands in for unset variables without defaults (validation
+    does not need secrets); without it an unset variable raises ``UnresolvedVariable``.
+    """
+    environment = os.environ if environment is None else environment
+    if isinstance(value, TargetChoice):
+        if target not in value.values:
+            raise KeyError(f"!target has no value for target {target!r}")
+        return resolve(value.values[target], target, environment, placeholder)
+    if isinstance(value, EnvString):
+        return _expand(value.template, environment, placeholder)
+    if isinstance(value, dict):
+        return {key: resolve(item, target, environment, placeholder) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, target, environment, placeholder) for item in value]
+    return value
+
+
+def resolve_tree(tree: AssetTree, target: str, environment: Mapping[str, str] | None = None,
+                 placeholder: str | None = None) -> dict[str, dict[str, Any]]:
+    """Every file of the tree resolved for ``target``, by import path.
+
+    Raises ``AssetError`` naming each file and field that cannot be resolved.
+    """
+    resolved: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for file in tree.files:
+        try:
+            resolved[file.import_path] = resolve(file.document, target, environment, placeholder)
+        except UnresolvedVariable as missing:
+            problems.append(Problem(file.display_name, _field_reading(file.document, missing.args[0]),
+                                    f"environment variable {missing.args[0]} is not set",
+                                    f"export {missing.args[0]}=… before provisioning (secrets come only from the environment)"))
+        except KeyError as error:
+            problems.append(Problem(file.display_name, _field_with_target_gap(file.document, target),
+                                    str(error.args[0]), f"add a '{target}:' entry to that !target mapping"))
+    if problems:
+        raise AssetError(problems)
+    return resolved
+
+
+def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    yield path, value
+    if isinstance(value, TargetChoice):
+        for key, item in value.values.items():
+            yield from _walk(item, f"{path}[{key}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+
+
+def walk_fields(document: Any) -> Iterator[tuple[str, Any]]:
+    """(dotted field path, value) of every node of a parsed asset file, tags included."""
+    return _walk(document)
+
+
+def _field_reading(document: Any, variable: str) -> str:
+    return next((path for path, value in _walk(document)
+                 if isinstance(value, EnvString) and variable in value.variables()), "")
+
+
+def _field_with_target_gap(document: Any, target: str) -> str:
+    return next((path for path, value in _walk(document)
+                 if isinstance(value, TargetChoice) and target not in value.values), "")

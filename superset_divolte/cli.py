@@ -1,0 +1,201 @@
+"""The ``superset-divolte`` command: a thin layer of arguments over the modules that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from superset_divolte.assets import TARGETS, AssetError, load_tree
+
+DEFAULT_HOME = Path(".demo")
+
+
+class UsageError(Exception):
+    """Bad input from the command line; the message says what to change."""
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _generator_settings(args: argparse.Namespace):
+    from superset_divolte.events import GeneratorSettings
+
+    if args.events <= 0 or args.days <= 0:
+        raise UsageError("--events and --days must be positive")
+    end = {"end": _utc(args.end)} if args.end else {}
+    return GeneratorSettings(seed=args.seed, events=args.events, days=args.days, **end)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from superset_divolte import demo
+
+    settings = demo.DemoSettings(home=args.home.resolve(), assets=args.assets.resolve(),
+                                 generator=_generator_settings(args), regenerate=args.regenerate)
+    app, _ = demo.prepare(settings)
+    if args.serve:
+        demo.serve(app, settings, args.port)
+    return 0
+
+
+def cmd_events_generate(args: argparse.Namespace) -> int:
+    from superset_divolte import event_sinks
+
+    settings = _generator_settings(args)
+    written = event_sinks.generate_to(args.sink, settings, args.ground_truth)
+    print(f"wrote {written:,} events to {args.sink}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from superset_divolte.superset_app import validation_context
+    from superset_divolte.validation import validate_tree
+
+    tree = load_tree(args.directory)
+    with validation_context():
+        problems = validate_tree(tree, args.target or TARGETS)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {args.directory}", file=sys.stderr)
+        return 1
+    print(f"{len(tree.files)} asset files valid for targets {', '.join(args.target or TARGETS)}", file=sys.stderr)
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from superset_divolte.bundle import build_bundle, write_zip
+
+    bundle = build_bundle(load_tree(args.assets), args.target)
+    if bundle.passwords:
+        print("note: database passwords are masked in the ZIP; superset import-dashboards cannot take them, "
+              "use 'superset-divolte provision' for databases with credentials", file=sys.stderr)
+    write_zip(bundle, args.output)
+    print(f"wrote {args.output} ({len(bundle.documents)} assets, target {args.target})", file=sys.stderr)
+    return 0
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    from superset_divolte import provisioning
+
+    report = provisioning.provision(
+        assets=args.assets, target=args.target, home=args.home, superset_url=args.superset_url,
+        username=args.username, druid_url=args.druid_url, wait_for_druid=args.wait)
+    print(report.summary())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from superset_divolte import provisioning
+
+    report = provisioning.export(assets=args.assets, target=args.target, home=args.home,
+                                 superset_url=args.superset_url, username=args.username, output=args.output)
+    print(report.summary() if hasattr(report, "summary") else report)
+    return 0
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    from superset_divolte import local_stack
+
+    stack = local_stack.LocalStack(args.workdir)
+    if args.action == "up":
+        stack.up()
+    elif args.action == "down":
+        stack.down()
+    print(json.dumps(stack.status(), indent=2, default=str))
+    return 0
+
+
+def _add_generator_options(parser: argparse.ArgumentParser, events: int) -> None:
+    parser.add_argument("--seed", type=int, default=42, help="random seed: the same seed gives the same events")
+    parser.add_argument("--events", type=int, default=events, help="number of events")
+    parser.add_argument("--days", type=int, default=14, help="days of traffic, ending at --end")
+    parser.add_argument("--end", help="end of the traffic, ISO 8601 (default: now, to the minute, UTC)")
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assets", type=Path, default=Path("."), help="folder holding datasets/ and dashboards/")
+    parser.add_argument("--target", choices=TARGETS, default="duckdb", help="where the data lives")
+
+
+def _add_superset_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="local Superset home (in process)")
+    parser.add_argument("--superset-url", help="a running Superset; the password comes from "
+                        "SUPERSET_DIVOLTE_PASSWORD or a prompt")
+    parser.add_argument("--username", default="admin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(prog="superset-divolte", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="embedded demo: DuckDB events, Superset on 127.0.0.1")
+    _add_generator_options(demo, events=300_000)
+    demo.add_argument("--home", type=Path, default=DEFAULT_HOME, help="folder for Superset and the events")
+    demo.add_argument("--assets", type=Path, default=Path("."), help="folder holding datasets/ and dashboards/")
+    demo.add_argument("--port", type=int, default=8088)
+    demo.add_argument("--regenerate", action="store_true", help="generate the events again")
+    demo.add_argument("--no-serve", dest="serve", action="store_false", help="prepare, then exit")
+    demo.set_defaults(handler=cmd_demo)
+
+    events = commands.add_parser("events", help="clickstream events").add_subparsers(dest="action", required=True)
+    generate = events.add_parser("generate", help="generate realistic Divolte events")
+    _add_generator_options(generate, events=100_000)
+    generate.add_argument("--sink", default="duckdb:///clickstream.duckdb",
+                          help="duckdb:///PATH or kafka://HOST:PORT/TOPIC")
+    generate.add_argument("--ground-truth", type=Path, help="write exact counts of the events here (JSON)")
+    generate.set_defaults(handler=cmd_events_generate)
+
+    validate = commands.add_parser("validate", help="check the asset files")
+    validate.add_argument("directory", nargs="?", type=Path, default=Path("."))
+    validate.add_argument("--target", action="append", choices=TARGETS, help="only these targets")
+    validate.set_defaults(handler=cmd_validate)
+
+    bundle = commands.add_parser("bundle", help="write the import ZIP for a target")
+    _add_target_options(bundle)
+    bundle.add_argument("-o", "--output", type=Path, required=True)
+    bundle.set_defaults(handler=cmd_bundle)
+
+    provision = commands.add_parser("provision", help="bring a Superset (and Druid) to the files' state")
+    _add_target_options(provision)
+    _add_superset_options(provision)
+    provision.add_argument("--druid-url", help="Druid router or overlord URL (target druid)")
+    provision.add_argument("--wait", action="store_true", help="wait until the Druid datasource answers SQL")
+    provision.set_defaults(handler=cmd_provision)
+
+    export = commands.add_parser("export", help="pull assets edited in the UI back into the tree")
+    _add_target_options(export)
+    _add_superset_options(export)
+    export.add_argument("-o", "--output", type=Path, required=True)
+    export.set_defaults(handler=cmd_export)
+
+    stack = commands.add_parser("stack", help="Kafka and Druid without Docker").add_subparsers(dest="where", required=True)
+    local = stack.add_parser("local", help="on 127.0.0.1, from Maven Central jars")
+    local.add_argument("action", choices=("up", "down", "status"))
+    local.add_argument("--workdir", type=Path, default=Path(".stack"))
+    local.set_defaults(handler=cmd_stack)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; bad input ends with a message and a non-zero exit."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (AssetError, UsageError) as error:
+        print(f"superset-divolte: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

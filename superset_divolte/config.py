@@ -1,0 +1,91 @@
+"""Superset settings for superset-divolte, read from the environment.
+
+``superset_config.py`` (the file ``SUPERSET_CONFIG_PATH`` points at) calls
+``apply(globals())``; everything that decides a setting lives here. Secrets come
+only from the environment, never from a file in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Mapping, MutableMapping
+
+from superset_divolte.sql_macros import JINJA_MACROS
+
+SECRET_KEY_VARIABLE = "SUPERSET_SECRET_KEY"
+METADATA_URI_VARIABLE = "SUPERSET_DIVOLTE_METADATA_URI"
+HOME_VARIABLE = "SUPERSET_HOME"
+MIN_SECRET_KEY_LENGTH = 32
+WELL_KNOWN_SECRET_KEYS = frozenset({
+    "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET",
+    "\2\1thisismyscretkey\1\2\\e\\y\\y\\h",
+    "thisismyscretkey",
+    "TEST_NON_DEV_SECRET",
+    "superset",
+    "secret",
+    "changeme",
+})
+HOW_TO_MAKE_A_KEY = (
+    "Make one with:  export SUPERSET_SECRET_KEY=\"$(openssl rand -base64 42)\"\n"
+    "  (or: python -c 'import secrets; print(secrets.token_urlsafe(42))')\n"
+    "Keep it in your secret store: Superset encrypts database passwords with it."
+)
+
+
+class SecretKeyError(SystemExit):
+    """Superset must not start: its secret key is missing or unsafe."""
+
+
+def secret_key_from(environment: Mapping[str, str]) -> str:
+    """The secret key from ``SUPERSET_SECRET_KEY``, or a ``SecretKeyError`` saying how to make one."""
+    key = environment.get(SECRET_KEY_VARIABLE, "")
+    if not key:
+        problem = f"{SECRET_KEY_VARIABLE} is not set."
+    elif key in WELL_KNOWN_SECRET_KEYS:
+        problem = f"{SECRET_KEY_VARIABLE} is a well-known default that anyone can look up."
+    elif len(key) < MIN_SECRET_KEY_LENGTH:
+        problem = f"{SECRET_KEY_VARIABLE} is {len(key)} characters long; use at least {MIN_SECRET_KEY_LENGTH}."
+    else:
+        return key
+    raise SecretKeyError(f"superset-divolte: Superset will not start: {problem}\n{HOW_TO_MAKE_A_KEY}")
+
+
+def metadata_uri_from(environment: Mapping[str, str]) -> str:
+    """Superset's metadata database: ``SUPERSET_DIVOLTE_METADATA_URI``, else SQLite in ``SUPERSET_HOME``."""
+    if environment.get(METADATA_URI_VARIABLE):
+        return environment[METADATA_URI_VARIABLE]
+    home = Path(environment.get(HOME_VARIABLE) or Path.home() / ".superset")
+    return f"sqlite:///{home / 'superset.db'}"
+
+
+def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
+    """Every Superset setting this add-on decides, for the given environment."""
+    from superset_divolte.viz_plugins import blueprint as plugin_blueprint
+
+    return {
+        "SECRET_KEY": secret_key_from(environment),
+        "SQLALCHEMY_DATABASE_URI": metadata_uri_from(environment),
+        "FEATURE_FLAGS": {
+            "DYNAMIC_PLUGINS": True,
+            "ENABLE_TEMPLATE_PROCESSING": True,
+            "DASHBOARD_RBAC": False,
+        },
+        "JINJA_CONTEXT_ADDONS": dict(JINJA_MACROS),
+        "BLUEPRINTS": [plugin_blueprint],
+        # Live dashboards refresh every few seconds: chart data is not cached,
+        # the engines (DuckDB, Druid) answer these aggregates directly.
+        "DATA_CACHE_CONFIG": {"CACHE_TYPE": "NullCache"},
+        "SUPERSET_WEBSERVER_TIMEOUT": 120,
+        "ROW_LIMIT": 50_000,
+    }
+
+
+def apply(namespace: MutableMapping[str, Any], environment: Mapping[str, str] | None = None) -> None:
+    """Fill a ``superset_config`` module's namespace; exit with a message if Superset must not start."""
+    try:
+        namespace.update(settings_from(os.environ if environment is None else environment))
+    except SecretKeyError as error:
+        print(error.code, file=sys.stderr)
+        raise

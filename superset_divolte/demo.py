@@ -1,0 +1,133 @@
+"""The embedded demo: Superset on SQLite metadata, the clickstream in DuckDB, no containers.
+
+``prepare`` makes (or reuses) a home with generated events, an admin and the
+provisioned assets; ``serve`` runs Superset on 127.0.0.1 while a trickle of
+new logo clicks keeps arriving, as in the original Divolte demo.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from superset_divolte import event_store, ground_truth
+from superset_divolte.assets import load_tree
+from superset_divolte.bundle import build_bundle
+from superset_divolte.events import GeneratorSettings, generate_events, live_events
+from superset_divolte.progress import ProgressPrinter
+from superset_divolte.provision import ProvisionReport, provision_local
+from superset_divolte.superset_app import (
+    ADMIN_PASSWORD_VARIABLE,
+    ADMIN_USERNAME,
+    SupersetHome,
+    create_superset_app,
+    ensure_admin,
+    initialize,
+)
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+TARGET = "duckdb"
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """Where the demo lives and what it generates."""
+
+    home: Path
+    assets: Path
+    generator: GeneratorSettings
+    regenerate: bool = False
+
+    @property
+    def duckdb_path(self) -> Path:
+        """The DuckDB file holding the clickstream."""
+        return self.home / "clickstream.duckdb"
+
+    @property
+    def ground_truth_path(self) -> Path:
+        """Exact counts of the generated events, for checking the dashboards."""
+        return self.home / "ground_truth.json"
+
+
+def generate_clickstream(settings: DemoSettings, out: TextIO = sys.stderr) -> int:
+    """Generate the demo's events into DuckDB with their ground truth, unless they exist.
+
+    Returns the number of events in the table afterwards.
+    """
+    existing = event_store.count_events(settings.duckdb_path)
+    if existing and not settings.regenerate:
+        print(f"reusing {existing:,} events in {settings.duckdb_path}", file=out)
+        return existing
+    settings.duckdb_path.unlink(missing_ok=True)
+    records = generate_events(settings.generator, ProgressPrinter("generating events", out))
+    truth = ground_truth.compute(records)
+    event_store.write_events(settings.duckdb_path, records, progress=ProgressPrinter("writing to DuckDB", out))
+    settings.ground_truth_path.write_text(json.dumps(truth, indent=2, sort_keys=True))
+    return len(records)
+
+
+def prepare(settings: DemoSettings, out: TextIO = sys.stderr) -> tuple["Flask", ProvisionReport]:
+    """Make or reuse the home: events, metadata, admin, provisioned assets."""
+    home = SupersetHome(settings.home)
+    home.prepare_environment()
+    os.environ[event_store.DUCKDB_PATH_VARIABLE] = str(settings.duckdb_path.resolve())
+    generate_clickstream(settings, out)
+    app = create_superset_app()
+    initialize(home, app)
+    password = ensure_admin(app, os.environ.get(ADMIN_PASSWORD_VARIABLE))
+    if password:
+        print(f"\nSuperset admin created: user '{ADMIN_USERNAME}', password '{password}'"
+              "\n(shown once; set SUPERSET_DIVOLTE_ADMIN_PASSWORD to choose it)\n", file=out)
+    report = provision_local(app, build_bundle(load_tree(settings.assets), TARGET))
+    print(report.summary(), file=out)
+    return app, report
+
+
+class Trickle(threading.Thread):
+    """Appends a few fresh logo clicks to the clickstream every few seconds until stopped."""
+
+    def __init__(self, duckdb_path: Path, interval_s: float = 3.0, seed: int = 7) -> None:
+        super().__init__(name="clickstream-trickle", daemon=True)
+        self.duckdb_path = duckdb_path
+        self.interval_s = interval_s
+        self.rng = random.Random(seed)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from sqlalchemy import create_engine
+
+        # Superset's own driver: one DuckDB instance per file and process, shared with Superset's queries.
+        engine = create_engine(f"duckdb:///{self.duckdb_path}")
+        while not self.stopped.wait(self.interval_s):
+            records = live_events(self.rng, datetime.now(timezone.utc), self.rng.randint(1, 4))
+            with engine.connect() as connection:
+                event_store.append_events(connection.connection.driver_connection, records)
+        engine.dispose()
+
+    def stop(self) -> None:
+        """Ask the thread to end after its current batch, and wait for it."""
+        self.stopped.set()
+        self.join(timeout=30)
+
+
+def serve(app: "Flask", settings: DemoSettings, port: int, out: TextIO = sys.stderr) -> None:
+    """Serve Superset on 127.0.0.1:``port`` with the trickle running; Ctrl-C stops both."""
+    trickle = Trickle(settings.duckdb_path)
+    trickle.start()
+    print(f"\nSuperset with the clickstream dashboards: http://127.0.0.1:{port}/dashboard/technology-popularity/"
+          "\nCtrl-C stops it.", file=out)
+    try:
+        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False, debug=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        trickle.stop()

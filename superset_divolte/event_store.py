@@ -1,0 +1,77 @@
+"""The embedded event store: the clickstream as a DuckDB table.
+
+The table's columns come from the Avro schema (``event_schema``); the time
+field is stored as ``__time``, as Druid names it, so datasets read the same
+columns on both engines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from superset_divolte.event_schema import TIME_COLUMN, TIME_FIELD, duckdb_columns, duckdb_create_table
+
+EVENTS_TABLE = "clickstream"
+DUCKDB_PATH_VARIABLE = "SUPERSET_DIVOLTE_DUCKDB"
+"""The environment variable the DuckDB database definition reads its file path from."""
+CHUNK_ROWS = 50_000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def _arrow_chunk(records: Sequence[dict[str, Any]]) -> pa.Table:
+    columns: dict[str, pa.Array] = {}
+    for name, _ in duckdb_columns():
+        source = TIME_FIELD if name == TIME_COLUMN else name
+        values = [record[source] for record in records]
+        columns[name] = pa.array(values, type=pa.timestamp("ms")) if name == TIME_COLUMN else pa.array(values)
+    return pa.table(columns)
+
+
+def write_events(database: Path, records: Sequence[dict[str, Any]], table: str = EVENTS_TABLE,
+                 progress: ProgressCallback | None = None) -> int:
+    """Append ``records`` to the event table in one transaction; returns the rows written.
+
+    Either every record is stored or none is: a failure rolls the whole batch back.
+    """
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(database)) as connection:
+        return append_events(connection, records, table, progress)
+
+
+def append_events(connection: duckdb.DuckDBPyConnection, records: Sequence[dict[str, Any]],
+                  table: str = EVENTS_TABLE, progress: ProgressCallback | None = None) -> int:
+    """Like ``write_events``, on an open connection (the demo's trickle keeps one)."""
+    connection.execute(duckdb_create_table(table))
+    column_list = ", ".join(f'"{name}"' for name, _ in duckdb_columns())
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        for start in range(0, len(records), CHUNK_ROWS):
+            chunk = _arrow_chunk(records[start:start + CHUNK_ROWS])
+            connection.register("incoming_events", chunk)
+            connection.execute(f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM incoming_events')
+            connection.unregister("incoming_events")
+            if progress:
+                progress(min(start + CHUNK_ROWS, len(records)), len(records))
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return len(records)
+
+
+def count_events(database: Path, table: str = EVENTS_TABLE) -> int:
+    """Rows in the event table, 0 where the database or table does not exist yet."""
+    if not database.exists():
+        return 0
+    with duckdb.connect(str(database), read_only=True) as connection:
+        exists = connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        return int(row[0]) if row else 0

@@ -1,0 +1,142 @@
+"""A Superset home on this machine and the Superset application running in this process.
+
+A home is a folder holding Superset's SQLite metadata, its config file and
+the secret key made for it; nothing goes to ``~/.superset``. Superset reads
+its configuration once per process, at import, so the environment is prepared
+before ``superset`` is first imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, MutableMapping
+
+from superset_divolte.config import HOME_VARIABLE, METADATA_URI_VARIABLE, SECRET_KEY_VARIABLE
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+CONFIG_FILE_TEXT = '''"""Superset configuration of this superset-divolte home (written by superset-divolte)."""
+
+from superset_divolte.config import apply
+
+apply(globals())
+'''
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD_VARIABLE = "SUPERSET_DIVOLTE_ADMIN_PASSWORD"
+SUPERSET_VERSION = "6.1.0"
+
+
+@dataclass(frozen=True)
+class SupersetHome:
+    """The folder of one Superset environment."""
+
+    path: Path
+
+    @property
+    def config_path(self) -> Path:
+        """The file ``SUPERSET_CONFIG_PATH`` points at."""
+        return self.path / "superset_config.py"
+
+    @property
+    def metadata_path(self) -> Path:
+        """Superset's SQLite metadata database."""
+        return self.path / "superset.db"
+
+    @property
+    def secret_key_path(self) -> Path:
+        """The secret key made for this home (only when none comes from the environment)."""
+        return self.path / "secret_key"
+
+    @property
+    def initialized_marker(self) -> Path:
+        """Present once the metadata is migrated and roles are set up for this Superset version."""
+        return self.path / f".initialized-{SUPERSET_VERSION}"
+
+    def _secret_key(self) -> str:
+        if not self.secret_key_path.exists():
+            self.secret_key_path.write_text(secrets.token_urlsafe(48))
+            self.secret_key_path.chmod(0o600)
+        return self.secret_key_path.read_text().strip()
+
+    def prepare_environment(self, environment: MutableMapping[str, str] | None = None) -> None:
+        """Point Superset at this home: config file, metadata, secret key (made once, kept private)."""
+        environment = os.environ if environment is None else environment
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not self.config_path.exists():
+            self.config_path.write_text(CONFIG_FILE_TEXT)
+        environment[HOME_VARIABLE] = str(self.path)
+        environment["SUPERSET_CONFIG_PATH"] = str(self.config_path)
+        environment.setdefault(METADATA_URI_VARIABLE, f"sqlite:///{self.metadata_path}")
+        if not environment.get(SECRET_KEY_VARIABLE):
+            environment[SECRET_KEY_VARIABLE] = self._secret_key()
+
+
+def create_superset_app() -> "Flask":
+    """Superset's Flask application, configured from the environment prepared before."""
+    from superset.app import create_app
+
+    return create_app()
+
+
+def upgrade_metadata(app: "Flask") -> None:
+    """Bring the metadata database to this Superset version's schema (a no-op when it is there)."""
+    import superset
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(Path(superset.__file__).parent / "migrations"))
+
+
+def sync_roles(app: "Flask") -> None:
+    """What ``superset init`` does: permissions and the built-in roles."""
+    with app.app_context():
+        app.appbuilder.add_permissions(update_perms=True)
+        app.appbuilder.sm.sync_role_definitions()
+
+
+def ensure_admin(app: "Flask", password: str | None = None, username: str = ADMIN_USERNAME) -> str | None:
+    """Create the admin user if missing; returns the password when one was made up, else None."""
+    with app.app_context():
+        security = app.appbuilder.sm
+        if security.find_user(username=username):
+            return None
+        made_up = password is None
+        password = password or secrets.token_urlsafe(12)
+        role = security.find_role(security.auth_role_admin)
+        if not security.add_user(username, "Superset", "Admin", f"{username}@localhost", role, password):
+            raise RuntimeError(f"Superset refused to create the user {username!r}")
+        return password if made_up else None
+
+
+def initialize(home: SupersetHome, app: "Flask") -> None:
+    """Migrate the metadata and set up roles once per home and Superset version."""
+    if home.initialized_marker.exists():
+        return
+    upgrade_metadata(app)
+    sync_roles(app)
+    home.initialized_marker.touch()
+
+
+@contextlib.contextmanager
+def validation_context() -> Iterator["Flask"]:
+    """An application context on a throwaway metadata database, for validating files.
+
+    Always a temporary home with an ephemeral key, whose tables are created
+    directly: validation never touches a real environment's metadata.
+    """
+    with tempfile.TemporaryDirectory(prefix="superset-divolte-validate-") as scratch:
+        home = SupersetHome(Path(scratch))
+        os.environ[METADATA_URI_VARIABLE] = f"sqlite:///{home.metadata_path}"
+        home.prepare_environment()
+        app = create_superset_app()
+        with app.app_context():
+            from superset import db
+
+            db.create_all()
+            yield app
