@@ -123,7 +123,7 @@ def serve(app: "Flask", settings: DemoSettings, port: int, out: TextIO = sys.std
     """Serve Superset on 127.0.0.1:``port`` with the trickle running; Ctrl-C stops both."""
     trickle = Trickle(settings.duckdb_path)
     trickle.start()
-    print(f"\nSuperset with the clickstream dashboards: http://127.0.0.1:{port}/dashboard/technology-popularity/"
+    print(f"\nSuperset with the clickstream dashboards: http://127.0.0.1:{port}/superset/dashboard/technology-popularity/"
           "\nCtrl-C stops it.", file=out)
     try:
         app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False, debug=False)

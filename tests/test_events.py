@@ -1,0 +1,81 @@
+"""The event generator: deterministic, sized as asked, and true to Divolte's session rule."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import pytest
+
+from superset_divolte import ground_truth
+from superset_divolte.event_schema import field_names
+from superset_divolte.events import SESSION_TIMEOUT_MS, GeneratorSettings, generate_events
+
+END = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return generate_events(GeneratorSettings(seed=7, events=40_000, days=14, end=END))
+
+
+def test_same_seed_gives_the_same_events(records: list[dict]) -> None:
+    again = generate_events(GeneratorSettings(seed=7, events=40_000, days=14, end=END))
+    other = generate_events(GeneratorSettings(seed=8, events=40_000, days=14, end=END))
+    assert again == records
+    assert other != records
+
+
+def test_size_and_fields_follow_the_request_and_the_schema(records: list[dict]) -> None:
+    assert len(records) == 40_000
+    assert all(tuple(record) == field_names() for record in records[:1000])
+    start_ms = int(END.timestamp() * 1000) - 14 * 86_400_000
+    assert min(r["timestamp"] for r in records) >= start_ms
+    assert len({ground_truth.utc_day(r["timestamp"]) for r in records}) >= 14
+
+
+def test_sessions_follow_the_30_minute_rule(records: list[dict]) -> None:
+    by_party: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        by_party[record["partyId"]].append(record)
+    first_flags: dict[str, int] = defaultdict(int)
+    for events in by_party.values():
+        events.sort(key=lambda r: r["timestamp"])
+        for before, after in zip(events, events[1:]):
+            gap = after["timestamp"] - before["timestamp"]
+            if after["sessionId"] == before["sessionId"]:
+                assert gap < SESSION_TIMEOUT_MS, "a session holds a gap of 30 minutes or more"
+                assert not after["firstInSession"]
+            else:
+                assert gap > SESSION_TIMEOUT_MS, "a new session started within 30 minutes"
+                assert after["firstInSession"], "a session's first event lacks firstInSession"
+        assert events[0]["firstInSession"]
+        for event in events:
+            first_flags[event["sessionId"]] += event["firstInSession"]
+    assert set(first_flags.values()) == {1}, "every session has exactly one firstInSession"
+
+
+def test_traffic_has_returning_visitors_funnel_drop_off_and_differing_variants(records: list[dict]) -> None:
+    truth = ground_truth.compute(records)
+    assert truth["sessions"] > truth["visitors"] * 1.2, "visitors come back"
+    steps = truth["funnel"]["parties"]
+    assert steps == sorted(steps, reverse=True) and steps[-1] > 0 and steps[-1] < steps[0] / 3
+    rates = {variant: cells["visitors"]["converted"] / cells["visitors"]["exposed"]
+             for variant, cells in truth["experiments"]["pricing-cta"].items()}
+    assert rates["treatment"] > rates["control"] * 1.1
+
+
+def _event(party: str, event_type: str, minute: int) -> dict:
+    return {"partyId": party, "eventType": event_type, "timestamp": minute * 60_000}
+
+
+def test_funnel_counts_only_ordered_steps_within_the_window() -> None:
+    steps = ("a", "b", "c")
+    events = [
+        _event("in-order", "a", 0), _event("in-order", "b", 5), _event("in-order", "c", 9),
+        _event("wrong-order", "b", 0), _event("wrong-order", "a", 5), _event("wrong-order", "c", 1),
+        _event("too-late", "a", 0), _event("too-late", "b", 30), _event("too-late", "c", 61),
+        _event("second-chance", "a", 0), _event("second-chance", "a", 100), _event("second-chance", "b", 110),
+        _event("second-chance", "c", 120),
+    ]
+    assert ground_truth.funnel_counts(events, steps, window_ms=60 * 60_000) == [4, 3, 2]
