@@ -38,9 +38,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = demo.DemoSettings(home=args.home.resolve(), assets=args.assets.resolve(),
                                  generator=_generator_settings(args), regenerate=args.regenerate)
-    app, _ = demo.prepare(settings)
+    app, bundle, _ = demo.prepare(settings)
     if args.serve:
-        demo.serve(app, settings, args.port)
+        demo.serve(app, bundle.uuids("databases")[0], args.port)
     return 0
 
 

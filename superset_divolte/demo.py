@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from superset_divolte import event_store, ground_truth
 from superset_divolte.assets import load_tree
-from superset_divolte.bundle import build_bundle
+from superset_divolte.bundle import Bundle, build_bundle
 from superset_divolte.events import GeneratorSettings, generate_events, live_events
 from superset_divolte.progress import ProgressPrinter
 from superset_divolte.provision import ProvisionReport, provision_local
@@ -75,7 +76,7 @@ def generate_clickstream(settings: DemoSettings, out: TextIO = sys.stderr) -> in
     return len(records)
 
 
-def prepare(settings: DemoSettings, out: TextIO = sys.stderr) -> tuple["Flask", ProvisionReport]:
+def prepare(settings: DemoSettings, out: TextIO = sys.stderr) -> tuple["Flask", Bundle, ProvisionReport]:
     """Make or reuse the home: events, metadata, admin, provisioned assets."""
     home = SupersetHome(settings.home)
     home.prepare_environment()
@@ -87,31 +88,41 @@ def prepare(settings: DemoSettings, out: TextIO = sys.stderr) -> tuple["Flask", 
     if password:
         print(f"\nSuperset admin created: user '{ADMIN_USERNAME}', password '{password}'"
               "\n(shown once; set SUPERSET_DIVOLTE_ADMIN_PASSWORD to choose it)\n", file=out)
-    report = provision_local(app, build_bundle(load_tree(settings.assets), TARGET))
+    bundle = build_bundle(load_tree(settings.assets), TARGET)
+    report = provision_local(app, bundle)
     print(report.summary(), file=out)
-    return app, report
+    return app, bundle, report
 
 
 class Trickle(threading.Thread):
     """Appends a few fresh logo clicks to the clickstream every few seconds until stopped."""
 
-    def __init__(self, duckdb_path: Path, interval_s: float = 3.0, seed: int = 7) -> None:
+    def __init__(self, app: "Flask", database_uuid: str, interval_s: float = 3.0, seed: int = 7) -> None:
         super().__init__(name="clickstream-trickle", daemon=True)
-        self.duckdb_path = duckdb_path
+        self.app = app
+        self.database_uuid = database_uuid
         self.interval_s = interval_s
         self.rng = random.Random(seed)
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        from sqlalchemy import create_engine
-
-        # Superset's own driver: one DuckDB instance per file and process, shared with Superset's queries.
-        engine = create_engine(f"duckdb:///{self.duckdb_path}")
         while not self.stopped.wait(self.interval_s):
-            records = live_events(self.rng, datetime.now(timezone.utc), self.rng.randint(1, 4))
-            with engine.connect() as connection:
+            self.append(live_events(self.rng, datetime.now(timezone.utc), self.rng.randint(1, 4)))
+
+    def append(self, records: list[dict]) -> None:
+        """Write through Superset's own engine for the database.
+
+        DuckDB shares one instance per file within a process and refuses a
+        second connection configured differently, so the trickle connects
+        exactly as Superset's chart queries do.
+        """
+        from superset import db
+        from superset.models.core import Database
+
+        with self.app.app_context():
+            database = db.session.query(Database).filter_by(uuid=self.database_uuid).one()
+            with database.get_sqla_engine() as engine, engine.connect() as connection:
                 event_store.append_events(connection.connection.driver_connection, records)
-        engine.dispose()
 
     def stop(self) -> None:
         """Ask the thread to end after its current batch, and wait for it."""
@@ -119,9 +130,12 @@ class Trickle(threading.Thread):
         self.join(timeout=30)
 
 
-def serve(app: "Flask", settings: DemoSettings, port: int, out: TextIO = sys.stderr) -> None:
+def serve(app: "Flask", database_uuid: str, port: int, out: TextIO = sys.stderr) -> None:
     """Serve Superset on 127.0.0.1:``port`` with the trickle running; Ctrl-C stops both."""
-    trickle = Trickle(settings.duckdb_path)
+    # Ctrl-C and a plain kill both end the server loop, so the trickle is always stopped.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    trickle = Trickle(app, database_uuid)
     trickle.start()
     print(f"\nSuperset with the clickstream dashboards: http://127.0.0.1:{port}/superset/dashboard/technology-popularity/"
           "\nCtrl-C stops it.", file=out)
@@ -131,3 +145,4 @@ def serve(app: "Flask", settings: DemoSettings, port: int, out: TextIO = sys.std
         pass
     finally:
         trickle.stop()
+        print("stopped Superset and the trickle", file=out)

@@ -1,0 +1,58 @@
+"""`superset-divolte demo` serving: new events keep arriving, and Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from conftest import REPO, TEST_PASSWORD, demo_environment
+from superset_divolte.superset_client import SupersetClient
+from superset_server import wait_for
+
+DONUT = "Technology popularity"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _donut_total(client: SupersetClient, chart_id: int) -> int:
+    data = client.chart_data_from_saved_context(chart_id)["result"][0]["data"]
+    return sum(row["clicks"] for row in data)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_served_dashboard_keeps_moving_and_ctrl_c_stops_it(tmp_path) -> None:
+    port = _free_port()
+    log = (tmp_path / "demo.log").open("w")
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "superset_divolte.cli", "demo", "--home", str(tmp_path / "home"),
+         "--events", "5000", "--port", str(port)],
+        cwd=REPO, env=demo_environment(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        client = SupersetClient(base_url, "admin", TEST_PASSWORD)
+        wait_for(lambda: not _port_is_free(port) or demo.poll() is not None, 300, "the demo to listen")
+        assert demo.poll() is None, (tmp_path / "demo.log").read_text()[-3000:]
+        client.login()
+        chart_id = next(item["id"] for item in client.list_objects("chart") if item["name"] == DONUT)
+        first = _donut_total(client, chart_id)
+        assert first >= 5000 * 0.1
+        wait_for(lambda: _donut_total(client, chart_id) > first, 60, "new clicks to reach the donut")
+    finally:
+        demo.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        demo.wait(timeout=60)
+        log.close()
+    assert time.monotonic() - started < 60
+    assert "stopped Superset and the trickle" in (tmp_path / "demo.log").read_text()
+    assert _port_is_free(port)
