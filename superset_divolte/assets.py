@@ -163,6 +163,14 @@ def asset_sources(root: Path) -> Iterator[tuple[Path, str]]:
 
 def load_tree(root: Path) -> AssetTree:
     """Parse every asset file under ``root``; an ``AssetError`` lists every file that does not parse."""
+    tree, problems = read_tree(root)
+    if problems:
+        raise AssetError(problems)
+    return tree
+
+
+def read_tree(root: Path) -> tuple[AssetTree, list[Problem]]:
+    """Every asset file under ``root`` that parses, and a problem for each one that does not."""
     files: list[AssetFile] = []
     problems: list[Problem] = []
     for source, import_path in asset_sources(root):
@@ -182,9 +190,7 @@ def load_tree(root: Path) -> AssetTree:
     if not files and not problems:
         problems.append(Problem(str(root), "", "no asset files found",
                                 "point at a folder holding datasets/ and dashboards/ (or databases/, charts/, …)"))
-    if problems:
-        raise AssetError(problems)
-    return AssetTree(root, files)
+    return AssetTree(root, files), problems
 
 
 class UnresolvedVariable(KeyError):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from superset_divolte.assets import TARGETS, AssetError, load_tree
+from superset_divolte.assets import TARGETS, AssetError, load_tree, read_tree
 
 DEFAULT_HOME = Path(".demo")
 
@@ -57,9 +56,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from superset_divolte.superset_app import validation_context
     from superset_divolte.validation import validate_tree
 
-    tree = load_tree(args.directory)
+    tree, problems = read_tree(args.directory)
     with validation_context():
-        problems = validate_tree(tree, args.target or TARGETS)
+        problems += validate_tree(tree, args.target or TARGETS)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -82,34 +81,35 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
-    from superset_divolte import provisioning
+    from superset_divolte import provision
 
-    report = provisioning.provision(
-        assets=args.assets, target=args.target, home=args.home, superset_url=args.superset_url,
-        username=args.username, druid_url=args.druid_url, wait_for_druid=args.wait)
+    druid = None
+    if args.target == "druid" and args.druid_overlord_url:
+        druid = provision.DruidTarget(args.druid_overlord_url, args.druid_broker_url or args.druid_overlord_url,
+                                      args.kafka_bootstrap)
+    report = provision.provision(args.assets, args.target, args.home, args.superset_url, args.username,
+                                 druid, args.wait)
     print(report.summary())
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from superset_divolte import provisioning
+    from superset_divolte import export
 
-    report = provisioning.export(assets=args.assets, target=args.target, home=args.home,
-                                 superset_url=args.superset_url, username=args.username, output=args.output)
-    print(report.summary() if hasattr(report, "summary") else report)
+    report = export.pull(args.assets, args.target, args.output, args.home, args.superset_url, args.username)
+    print(report.summary())
     return 0
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
     from superset_divolte import local_stack
 
-    stack = local_stack.LocalStack(args.workdir)
+    progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     if args.action == "up":
-        stack.up()
+        local_stack.stack_local_up(args.workdir, progress)
     elif args.action == "down":
-        stack.down()
-    print(json.dumps(stack.status(), indent=2, default=str))
-    return 0
+        local_stack.stack_local_down(args.workdir, progress)
+    return 0 if local_stack.stack_local_status(args.workdir, progress) or args.action == "down" else 1
 
 
 def _add_generator_options(parser: argparse.ArgumentParser, events: int) -> None:
@@ -166,7 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     provision = commands.add_parser("provision", help="bring a Superset (and Druid) to the files' state")
     _add_target_options(provision)
     _add_superset_options(provision)
-    provision.add_argument("--druid-url", help="Druid router or overlord URL (target druid)")
+    provision.add_argument("--druid-overlord-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_OVERLORD_URL"),
+                           help="target druid: also create or update the Kafka supervisor through this Overlord "
+                                "(or router) URL")
+    provision.add_argument("--druid-broker-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_BROKER_URL"),
+                           help="Druid SQL endpoint (broker or router) for --wait; defaults to the Overlord URL")
+    provision.add_argument("--kafka-bootstrap", default=os.environ.get("SUPERSET_DIVOLTE_KAFKA_BOOTSTRAP",
+                                                                       "127.0.0.1:9092"),
+                           help="Kafka brokers the Druid supervisor reads the Divolte topic from")
     provision.add_argument("--wait", action="store_true", help="wait until the Druid datasource answers SQL")
     provision.set_defaults(handler=cmd_provision)
 

@@ -29,7 +29,9 @@ def write_to(sink: str, records: Sequence[dict[str, Any]]) -> int:
     if parsed.scheme == "kafka" and parsed.hostname and parsed.port and parsed.path.strip("/"):
         from superset_divolte import kafka_sink
 
-        return kafka_sink.produce_records(f"{parsed.hostname}:{parsed.port}", parsed.path.strip("/"), records)
+        bootstrap, topic = f"{parsed.hostname}:{parsed.port}", parsed.path.strip("/")
+        kafka_sink.ensure_topic(bootstrap, topic)
+        return kafka_sink.produce_records(bootstrap, topic, records, progress=ProgressPrinter("writing to Kafka"))
     raise SinkError(f"--sink {sink!r} is not a sink this command knows; use {SINK_FORMS}")
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, TextIO
 
 import yaml
 
-from superset_divolte.bundle import Bundle
+from superset_divolte.assets import AssetError, AssetTree, Problem, load_tree
+from superset_divolte.bundle import Bundle, build_bundle, zip_bytes
+from superset_divolte.export import export_local, with_file_chart_ids
+from superset_divolte.validation import validate_tree
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -106,6 +110,8 @@ def classify(bundle: Bundle, current: Mapping[str, dict[str, Any]]) -> Provision
         kind = path.split("/", 1)[0]
         label = f"{kind[:-1]} '{document.get(NAME_KEYS[kind])}' ({document['uuid']})"
         existing = current.get(str(document["uuid"]))
+        if existing is not None and kind == "dashboards":
+            existing = with_file_chart_ids(existing, document.get("position"))
         if existing is None:
             report.created.append(label)
         elif matches(document, existing):
@@ -125,13 +131,6 @@ def exported_by_uuid(contents: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     return documents
 
 
-def export_local_contents() -> dict[str, str]:
-    """Every asset of the Superset of this app context, as Superset exports it."""
-    from superset.commands.export.assets import ExportAssetsCommand
-
-    return {path: content() for path, content in ExportAssetsCommand().run()}
-
-
 def provision_local(app: "Flask", bundle: Bundle, username: str = "admin") -> ProvisionReport:
     """Import ``bundle`` into the Superset of ``app``, in process, as ``username``."""
     from superset.commands.importers.v1.assets import ImportAssetsCommand
@@ -141,8 +140,8 @@ def provision_local(app: "Flask", bundle: Bundle, username: str = "admin") -> Pr
         user = app.appbuilder.sm.find_user(username=username)
         if user is None:
             raise ProvisionError(f"Superset has no user {username!r}: create it first (superset fab create-admin)")
+        report = classify(bundle, exported_by_uuid(export_local(app, username)))
         with override_user(user):
-            report = classify(bundle, exported_by_uuid(export_local_contents()))
             if not report.changed:
                 return report
             try:
@@ -159,8 +158,8 @@ def _reason(error: BaseException) -> str:
     return f"{error} {detail or ''} {f'(cause: {cause!r})' if cause else ''}".strip()
 
 
-def provision_home(home: Path, bundle: Bundle) -> ProvisionReport:
-    """Provision into the Superset whose home is ``home``, in this process (made if new)."""
+def provision_home(home: Path, tree: AssetTree, target: str) -> ProvisionReport:
+    """Validate, bundle and provision into the Superset whose home is ``home``, in this process."""
     from superset_divolte.event_store import DUCKDB_PATH_VARIABLE
     from superset_divolte.superset_app import SupersetHome, create_superset_app, initialize
 
@@ -169,4 +168,65 @@ def provision_home(home: Path, bundle: Bundle) -> ProvisionReport:
     os.environ.setdefault(DUCKDB_PATH_VARIABLE, str(superset_home.path / "clickstream.duckdb"))
     app = create_superset_app()
     initialize(superset_home, app)
-    return provision_local(app, bundle)
+    with app.app_context():
+        _raise_problems(validate_tree(tree, [target]))
+    return provision_local(app, build_bundle(tree, target))
+
+
+def provision_remote(superset_url: str, username: str, tree: AssetTree, target: str) -> ProvisionReport:
+    """Validate and bundle here, then provision a running Superset through its REST API."""
+    from superset_divolte.superset_app import validation_context
+    from superset_divolte.superset_client import SupersetClient, password_from_environment_or_prompt
+
+    with validation_context():
+        _raise_problems(validate_tree(tree, [target]))
+    bundle = build_bundle(tree, target)
+    client = SupersetClient(superset_url, username, password_from_environment_or_prompt(username=username))
+    client.login()
+    report = classify(bundle, exported_by_uuid(client.export_assets()))
+    if report.changed:
+        client.import_assets(zip_bytes(bundle), bundle.passwords)
+    return report
+
+
+def _raise_problems(problems: list[Problem]) -> None:
+    if problems:
+        raise AssetError(problems)
+
+
+@dataclass(frozen=True)
+class DruidTarget:
+    """Where Druid's Overlord and SQL endpoint are, and the Kafka brokers its supervisor reads."""
+
+    overlord_url: str
+    broker_url: str
+    kafka_bootstrap: str
+
+
+def provision_druid(druid: DruidTarget, wait: bool, out: TextIO = sys.stderr) -> str:
+    """Create or update the clickstream Kafka supervisor; optionally wait until Druid answers SQL.
+
+    Returns what happened to the supervisor: created, updated or unchanged.
+    """
+    from superset_divolte.druid_client import DruidClient, supervisor_spec
+
+    client = DruidClient(druid.overlord_url, druid.broker_url)
+    spec = supervisor_spec(druid.kafka_bootstrap)
+    outcome = client.submit_supervisor(spec)
+    print(f"Druid supervisor {spec['spec']['dataSchema']['dataSource']}: {outcome}", file=out)
+    if wait:
+        rows = client.wait_for_datasource(spec["spec"]["dataSchema"]["dataSource"],
+                                          progress=lambda line: print(line, file=out, flush=True))
+        print(f"Druid answers SQL: {rows:,} rows", file=out)
+    return outcome
+
+
+def provision(assets: Path, target: str, home: Path, superset_url: str | None, username: str,
+              druid: DruidTarget | None = None, wait_for_druid: bool = False) -> ProvisionReport:
+    """What ``superset-divolte provision`` does: Druid's ingestion first (target druid), then Superset."""
+    tree = load_tree(assets)
+    if target == "druid" and druid is not None:
+        provision_druid(druid, wait_for_druid)
+    if superset_url:
+        return provision_remote(superset_url, username, tree, target)
+    return provision_home(home, tree, target)

@@ -19,7 +19,7 @@ import os
 import sys
 import zipfile
 from pathlib import PurePosixPath
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import prison
 import requests
@@ -27,6 +27,7 @@ import requests
 PASSWORD_VARIABLE = "SUPERSET_DIVOLTE_PASSWORD"
 DEFAULT_TIMEOUT = 60.0
 PAGE_SIZE = 100
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 OBJECT_KINDS = ("chart", "dataset", "dashboard", "database")
 NAME_COLUMNS = {
     "chart": "slice_name",
@@ -158,7 +159,7 @@ class SupersetClient:
         """Get a JWT (database login) and a CSRF token; ``SupersetAuthenticationError`` on a bad password."""
         payload = {"username": self.username, "password": self._password, "provider": "db", "refresh": True}
         response = self._send("POST", "/api/v1/security/login", json=payload)
-        if response.status_code in (400, 401, 403):
+        if response.status_code == 401:
             raise SupersetAuthenticationError(
                 f"login to Superset at {self.base_url} as {self.username} failed: wrong username or password; "
                 f"the password comes from {PASSWORD_VARIABLE} or the prompt")
@@ -173,15 +174,24 @@ class SupersetClient:
             raise SupersetApiError(response.status_code, method, response.url, _superset_message(response))
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """An authenticated API call; writes carry the CSRF token and a Referer, as Superset requires."""
+        """An authenticated API call; ``SupersetApiError`` when Superset answers with an error."""
         if "Authorization" not in self.session.headers:
             self.login()
-        if method.upper() not in ("GET", "HEAD", "OPTIONS"):
-            headers = {"X-CSRFToken": self._csrf_token or "", "Referer": self.base_url, **kwargs.pop("headers", {})}
-            kwargs["headers"] = headers
-        response = self._send(method, path, **kwargs)
+        response = self._send_authenticated(method, path, kwargs)
+        if response.status_code == 401:
+            # Access tokens live minutes by default: a long session logs in again, once.
+            self.login()
+            response = self._send_authenticated(method, path, kwargs)
         self._raise_for_status(response, method)
         return response
+
+    def _send_authenticated(self, method: str, path: str, kwargs: dict[str, Any]) -> requests.Response:
+        arguments = dict(kwargs)
+        if method.upper() not in SAFE_METHODS:
+            # Superset's CSRF protection wants the token (bound to the session cookie) and a Referer on writes.
+            arguments["headers"] = {"X-CSRFToken": self._csrf_token or "", "Referer": self.base_url,
+                                    **kwargs.get("headers", {})}
+        return self._send(method, path, **arguments)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """The JSON body of a GET."""
@@ -252,9 +262,10 @@ class SupersetClient:
 
 
 def connect(base_url: str, username: str = "admin", password: str | None = None,
-            timeout: float = DEFAULT_TIMEOUT,
-            ask: Callable[[], str] = password_from_environment_or_prompt) -> SupersetClient:
-    """A client already logged in, with the password from ``ask`` unless given."""
-    client = SupersetClient(base_url, username, password if password is not None else ask(), timeout)
+            timeout: float = DEFAULT_TIMEOUT) -> SupersetClient:
+    """A logged-in client; the password, unless given, from the environment or the terminal."""
+    if password is None:
+        password = password_from_environment_or_prompt(username=username)
+    client = SupersetClient(base_url, username, password, timeout)
     client.login()
     return client

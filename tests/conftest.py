@@ -71,3 +71,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvisionedDemo]:
     truth = json.loads((folder / "home" / "ground_truth.json").read_text())
     with running_superset(folder, TEST_PASSWORD) as server:
         yield ProvisionedDemo(server, folder / "home", truth, first.stderr)
+
+
+from superset_server import superset_server  # noqa: E402,F401  (an empty Superset, for client and export tests)

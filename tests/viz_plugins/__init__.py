@@ -1,0 +1,1 @@
+"""Tests of the custom Superset chart plugins (issue 6)."""

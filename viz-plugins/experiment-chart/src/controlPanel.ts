@@ -1,0 +1,159 @@
+/**
+ * Controls of the experiment chart. Field names and defaults come from
+ * settings.ts, so form_data written by the dashboard YAML (experiment,
+ * control_variant, unit, alpha, min_sample_per_variant) lands in these
+ * controls unchanged. Controls that only change the statistics are render
+ * triggers: changing them re-renders without re-running the query.
+ */
+import { DEFAULT_SETTINGS } from './stats';
+import { DEFAULT_COLUMNS, DEFAULT_UNIT, FIELDS, UNITS } from './settings';
+
+interface ControlPanelState {
+  datasource?: { columns?: { column_name: string }[] } | null;
+}
+
+/** A column picker over the dataset's columns that also accepts a typed name. */
+function columnControl(name: string, label: string, defaultColumn: string, description: string) {
+  return {
+    name,
+    config: {
+      type: 'SelectControl',
+      label,
+      description,
+      default: defaultColumn,
+      freeForm: true,
+      clearable: false,
+      mapStateToProps: (state: ControlPanelState) => ({
+        choices: (state.datasource?.columns ?? []).map(column => [
+          column.column_name,
+          column.column_name,
+        ]),
+      }),
+    },
+  };
+}
+
+const experimentRows = [
+  [
+    {
+      name: FIELDS.experiment,
+      config: {
+        type: 'TextControl',
+        label: 'Experiment',
+        description: 'Name of the experiment, as in the experiment column.',
+        default: '',
+      },
+    },
+  ],
+  [
+    {
+      name: FIELDS.controlVariant,
+      config: {
+        type: 'TextControl',
+        label: 'Control variant',
+        description: 'The variant the others are compared with.',
+        default: DEFAULT_SETTINGS.control,
+        renderTrigger: true,
+      },
+    },
+  ],
+  [
+    {
+      name: FIELDS.unit,
+      config: {
+        type: 'SelectControl',
+        label: 'Unit',
+        description: 'Count exposed and converted sessions or visitors.',
+        default: DEFAULT_UNIT,
+        clearable: false,
+        choices: UNITS.map(unit => [unit, unit[0].toUpperCase() + unit.slice(1)]),
+      },
+    },
+  ],
+  [
+    {
+      name: FIELDS.alpha,
+      config: {
+        type: 'SelectControl',
+        label: 'Significance level (alpha)',
+        description:
+          'Chance of declaring a difference when there is none, over the whole ' +
+          'experiment however often it is looked at; split over the comparisons with control.',
+        default: DEFAULT_SETTINGS.alpha,
+        freeForm: true,
+        clearable: false,
+        renderTrigger: true,
+        choices: [
+          [0.01, '0.01'],
+          [0.05, '0.05'],
+          [0.1, '0.10'],
+        ],
+      },
+    },
+  ],
+  [
+    {
+      name: FIELDS.minSamplePerVariant,
+      config: {
+        type: 'TextControl',
+        label: 'Minimum units per variant',
+        description: 'No verdict to stop before every variant has this many exposed units.',
+        default: DEFAULT_SETTINGS.minSamplePerVariant,
+        isInt: true,
+        renderTrigger: true,
+      },
+    },
+  ],
+  ['adhoc_filters'],
+];
+
+const advancedRows = [
+  [
+    {
+      name: FIELDS.practicalEffect,
+      config: {
+        type: 'TextControl',
+        label: 'Smallest uplift that matters',
+        description:
+          'Relative uplift (0.1 = 10%). Stop with "no meaningful difference" once every ' +
+          "variant's always-valid interval lies within this margin of control.",
+        default: DEFAULT_SETTINGS.practicalEffect,
+        isFloat: true,
+        renderTrigger: true,
+      },
+    },
+  ],
+  [
+    {
+      name: FIELDS.tau,
+      config: {
+        type: 'TextControl',
+        label: 'Sequential prior scale (tau)',
+        description:
+          'Standard deviation of the mSPRT mixing prior on the absolute difference of ' +
+          'conversion rates. Tunes power to effects of about this size; validity holds for any value.',
+        default: DEFAULT_SETTINGS.tau,
+        isFloat: true,
+        renderTrigger: true,
+      },
+    },
+  ],
+];
+
+const columnRows = [
+  [columnControl(FIELDS.experimentColumn, 'Experiment column', DEFAULT_COLUMNS.experiment, 'Holds the experiment name.')],
+  [columnControl(FIELDS.variantColumn, 'Variant column', DEFAULT_COLUMNS.variant, 'Holds the variant name.')],
+  [columnControl(FIELDS.unitColumn, 'Unit column', DEFAULT_COLUMNS.unit, "Holds 'sessions' or 'visitors'.")],
+  [columnControl(FIELDS.exposedColumn, 'Exposed column', DEFAULT_COLUMNS.exposed, 'Units that saw the variant; summed.')],
+  [columnControl(FIELDS.convertedColumn, 'Converted column', DEFAULT_COLUMNS.converted, 'Units that converted; summed.')],
+];
+
+const controlPanel = {
+  controlPanelSections: [
+    { label: 'Experiment', expanded: true, controlSetRows: experimentRows },
+    { label: 'Statistics', expanded: false, controlSetRows: advancedRows },
+    { label: 'Dataset columns', expanded: false, controlSetRows: columnRows },
+  ],
+};
+
+export default controlPanel;

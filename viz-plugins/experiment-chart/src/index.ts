@@ -1,0 +1,33 @@
+/**
+ * Entry point of the experiment chart bundle. Superset imports this ES
+ * module by URL (dynamic plugins); importing it registers the chart type
+ * `divolte_experiment` with the host's registries.
+ */
+import { ChartMetadata, ChartPlugin } from '@superset-ui/core';
+import ExperimentChart from './ExperimentChart';
+import buildQuery from './buildQuery';
+import controlPanel from './controlPanel';
+import { THUMBNAIL } from './thumbnail';
+import transformProps from './transformProps';
+
+export const VIZ_TYPE = 'divolte_experiment';
+
+const metadata = new ChartMetadata({
+  name: 'Experiment (A/B test)',
+  description:
+    'Conversion per variant of an A/B experiment with intervals, uplift versus control, ' +
+    'a fixed-horizon z-test, an always-valid sequential test safe to check at every refresh, ' +
+    'the probability each variant is best, and a plain verdict.',
+  category: 'Statistics',
+  tags: ['Experiment', 'A/B test', 'Statistical', 'Table'],
+  thumbnail: THUMBNAIL,
+  useLegacyApi: false,
+});
+
+export default class ExperimentChartPlugin extends ChartPlugin {
+  constructor() {
+    super({ metadata, buildQuery, transformProps, controlPanel, Chart: ExperimentChart });
+  }
+}
+
+new ExperimentChartPlugin().configure({ key: VIZ_TYPE }).register();
