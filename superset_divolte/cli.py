@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
+import click
+
 from superset_divolte.assets import TARGETS, AssetError, load_tree, read_tree
 
 DEFAULT_HOME = Path(".demo")
@@ -202,6 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+@click.command("divolte", add_help_option=False,
+               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def superset_divolte_command(context: click.Context) -> None:
+    """superset-divolte's commands inside Superset's own CLI: ``superset divolte validate …``."""
+    context.exit(main(context.args))
 
 
 if __name__ == "__main__":

@@ -127,9 +127,15 @@ def initialize(home: SupersetHome, app: "Flask") -> None:
 def validation_context() -> Iterator["Flask"]:
     """An application context on a throwaway metadata database, for validating files.
 
-    Always a temporary home with an ephemeral key, whose tables are created
-    directly: validation never touches a real environment's metadata.
+    Inside ``superset divolte`` Superset's own application context is used as
+    it is. Otherwise a temporary home with an ephemeral key, whose tables are
+    created directly: validation never writes to a real environment's metadata.
     """
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        yield current_app
+        return
     with tempfile.TemporaryDirectory(prefix="superset-divolte-validate-") as scratch:
         home = SupersetHome(Path(scratch))
         os.environ[METADATA_URI_VARIABLE] = f"sqlite:///{home.metadata_path}"

@@ -127,3 +127,11 @@ def test_remote_provisioning_needs_the_right_password(tmp_path: Path) -> None:
             SupersetClient(server.base_url, server.username, "nope").login()
     assert "updated 0, unchanged 0" in first.stdout and "created 0, updated 0" in again.stdout
     assert any(chart["name"] == "Technology popularity" for chart in charts)
+
+
+def test_commands_are_also_superset_subcommands(provisioned) -> None:
+    environment = provisioned[0]
+    result = subprocess.run([str(SUPERSET_CLI), "divolte", "validate", str(REPO)], env=environment,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "asset files valid for targets duckdb, druid" in result.stderr

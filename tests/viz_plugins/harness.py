@@ -12,14 +12,14 @@ import re
 import secrets
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
+from superset_server import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
@@ -40,23 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-T = TypeVar("T")
-
-
-def wait_until(
-    probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.2
-) -> T:
-    """Call ``probe`` until it returns something truthy, or fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
 
 def superset_cli() -> Path:
     """The ``superset`` console script of the interpreter running the tests."""
@@ -173,8 +156,8 @@ class SupersetServer:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: self._read_port(port_file), timeout, "Superset to listen")
-        wait_until(self._healthy, timeout, "Superset /health")
+        wait_for(lambda: self._read_port(port_file), timeout, "Superset to listen")
+        wait_for(self._healthy, timeout, "Superset /health")
 
     def _read_port(self, port_file: Path) -> int | None:
         """The announced port, or None yet; fails at once if the server died."""
