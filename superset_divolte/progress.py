@@ -15,11 +15,12 @@ class ProgressPrinter:
         self.out = out
         self.min_interval_s = min_interval_s
         self._last = 0.0
+        self._last_done = -1
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
-        if done < total and now - self._last < self.min_interval_s:
+        if done == self._last_done or (done < total and now - self._last < self.min_interval_s):
             return
-        self._last = now
+        self._last, self._last_done = now, done
         percent = 100 * done / total if total else 100
         print(f"{self.label}: {done:,}/{total:,} ({percent:.0f}%)", file=self.out, flush=True)
