@@ -7,7 +7,7 @@ DuckDB or Druid) against an independent count of the same events.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
@@ -43,6 +43,12 @@ class SessionFacts:
     landing_page: str | None = None
     exit_page: str | None = None
     converted: bool = False
+    referrer_host: str | None = None
+    campaign: str | None = None
+    device: str | None = None
+    browser: str | None = None
+    paths: list[str] = field(default_factory=list)
+    """Paths of the session's page views, in time order."""
 
     @property
     def duration_s(self) -> float:
@@ -60,13 +66,19 @@ def sessions_of(records: Iterable[dict[str, Any]]) -> dict[str, SessionFacts]:
     ordered = sorted(records, key=lambda r: r["timestamp"])
     sessions: dict[str, SessionFacts] = {}
     for record in ordered:
-        facts = sessions.setdefault(
-            record["sessionId"], SessionFacts(record["partyId"], record["timestamp"], record["timestamp"]))
+        facts = sessions.get(record["sessionId"])
+        if facts is None:
+            # The session's first event decides where it came from and on what.
+            facts = sessions[record["sessionId"]] = SessionFacts(
+                record["partyId"], record["timestamp"], record["timestamp"],
+                referrer_host=record["refererHost"], campaign=record["utmCampaign"],
+                device=record["userAgentDeviceCategory"], browser=record["userAgentName"])
         facts.end_ms = record["timestamp"]
         facts.exit_page = record["locationPath"]
         if record["eventType"] == "pageView":
             facts.page_views += 1
             facts.landing_page = facts.landing_page or record["locationPath"]
+            facts.paths.append(record["locationPath"])
         if record["eventType"] == CONVERSION_EVENT:
             facts.converted = True
     return sessions
@@ -127,6 +139,99 @@ def experiment_counts(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, 
     return result
 
 
+DIRECT = "(direct)"
+"""Referrer host of sessions that came without a referrer."""
+NO_CAMPAIGN = "(none)"
+"""Campaign of sessions whose landing URL has no utm_campaign."""
+ENTRANCE = "(entrance)"
+"""The 'previous page' of a session's first page view."""
+
+
+def screen_size(record: dict[str, Any]) -> str:
+    """Screen size as the dashboards label it: width x height in pixels."""
+    return f"{record['screenPixelWidth']} x {record['screenPixelHeight']}"
+
+
+def in_range(records: Iterable[dict[str, Any]], start_ms: int | None, end_ms: int | None) -> list[dict[str, Any]]:
+    """The records with ``start_ms <= timestamp < end_ms`` (None: unbounded), as Superset's time range filters."""
+    return [r for r in records
+            if (start_ms is None or r["timestamp"] >= start_ms) and (end_ms is None or r["timestamp"] < end_ms)]
+
+
+def sessions_starting(sessions: dict[str, SessionFacts], start_ms: int | None,
+                      end_ms: int | None) -> dict[str, SessionFacts]:
+    """The sessions whose first event lies in ``[start_ms, end_ms)``: what a time range on session start keeps."""
+    return {key: facts for key, facts in sessions.items()
+            if (start_ms is None or facts.start_ms >= start_ms) and (end_ms is None or facts.start_ms < end_ms)}
+
+
+def distinct_by(records: Iterable[dict[str, Any]], key: Any, unit: str = "partyId") -> dict[str, int]:
+    """Distinct ``unit`` values (visitors by default) per ``key(record)``."""
+    units: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        units[key(record)].add(record[unit])
+    return {name: len(values) for name, values in units.items()}
+
+
+def page_transitions(sessions: Iterable[SessionFacts]) -> dict[str, dict[str, int]]:
+    """Page views per previous page (``ENTRANCE`` for a session's first) and page, from session order."""
+    flows: dict[str, Counter[str]] = defaultdict(Counter)
+    for facts in sessions:
+        previous = ENTRANCE
+        for path in facts.paths:
+            flows[previous][path] += 1
+            previous = path
+    return {source: dict(targets) for source, targets in sorted(flows.items())}
+
+
+def session_summary(sessions: Iterable[SessionFacts]) -> dict[str, Any]:
+    """Session counts, bounces, conversions, durations and breakdowns of a set of sessions."""
+    facts = list(sessions)
+    durations = [f.duration_s for f in facts]
+    return {
+        "sessions": len(facts),
+        "bounced_sessions": sum(1 for f in facts if f.bounced),
+        "converted_sessions": sum(1 for f in facts if f.converted),
+        "total_session_duration_s": sum(durations),
+        "session_duration_buckets": dict(Counter(duration_bucket(d) for d in durations)),
+        "landing_pages": dict(Counter(f.landing_page for f in facts if f.landing_page)),
+        "exit_pages": dict(Counter(f.exit_page for f in facts)),
+        "sessions_by_referrer_host": dict(Counter(f.referrer_host or DIRECT for f in facts)),
+        "sessions_by_campaign": dict(Counter(f.campaign or NO_CAMPAIGN for f in facts)),
+        "sessions_by_day": dict(sorted(Counter(utc_day(f.start_ms) for f in facts).items())),
+        "bounced_sessions_by_day": dict(sorted(Counter(utc_day(f.start_ms) for f in facts if f.bounced).items())),
+        "page_views_by_landing_page": dict(Counter(f.landing_page for f in facts for _ in range(f.page_views)
+                                                   if f.landing_page)),
+        "bounced_by_landing_page": dict(Counter(f.landing_page for f in facts if f.bounced and f.landing_page)),
+    }
+
+
+def experiment_cohorts(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, dict[str, int]]]]]:
+    """Per experiment, variant, unit and UTC day of the unit's first exposure: exposed and converted units.
+
+    The same units as ``experiment_counts``, each counted once, on the day it
+    was first exposed; summed over the days they give ``experiment_counts``.
+    """
+    first: dict[tuple[str, str, str, str], int] = {}
+    converted: set[tuple[str, str, str, str]] = set()
+    for record in sorted(records, key=lambda r: r["timestamp"]):
+        if not record["experiment"]:
+            continue
+        for unit, key in (("visitors", record["partyId"]), ("sessions", record["sessionId"])):
+            cell = (record["experiment"], record["variant"], unit, key)
+            first.setdefault(cell, record["timestamp"])
+            if record["eventType"] == CONVERSION_EVENT:
+                converted.add(cell)
+    result: dict[str, dict[str, dict[str, dict[str, dict[str, int]]]]] = {}
+    for cell, moment in sorted(first.items()):
+        experiment, variant, unit, _ = cell
+        day = result.setdefault(experiment, {}).setdefault(variant, {}).setdefault(unit, {}).setdefault(
+            utc_day(moment), {"exposed": 0, "converted": 0})
+        day["exposed"] += 1
+        day["converted"] += cell in converted
+    return result
+
+
 def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Every number the dashboards show, counted straight from the records."""
     sessions = sessions_of(records)
@@ -151,4 +256,15 @@ def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "funnel": {"steps": list(FUNNEL_STEPS), "window_ms": DEFAULT_FUNNEL_WINDOW_MS,
                    "parties": funnel_counts(records)},
         "experiments": experiment_counts(records),
+        "experiment_cohorts_by_day": experiment_cohorts(records),
+        "visitors_by_day": dict(sorted(distinct_by(records, lambda r: utc_day(r["timestamp"])).items())),
+        "visitors_by_device": distinct_by(records, lambda r: r["userAgentDeviceCategory"]),
+        "visitors_by_browser": distinct_by(records, lambda r: r["userAgentName"]),
+        "visitors_by_os": distinct_by(records, lambda r: r["userAgentOsFamily"]),
+        "visitors_by_screen_size": distinct_by(records, screen_size),
+        "page_views_by_page": dict(Counter(r["locationPath"] for r in records if r["eventType"] == "pageView")),
+        "page_transitions": page_transitions(sessions.values()),
+        **{key: value for key, value in session_summary(sessions.values()).items()
+           if key not in ("sessions", "bounced_sessions", "converted_sessions", "total_session_duration_s",
+                          "session_duration_buckets", "landing_pages", "exit_pages")},
     }

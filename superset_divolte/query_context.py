@@ -68,18 +68,57 @@ def _timeseries_query(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _sort_metric(params: dict[str, Any]) -> Any:
+    """The chart's 'Sort by' metric when it only orders the x axis (the frontend's extractExtraMetrics)."""
+    sort_by = params.get("timeseries_limit_metric")
+    sort_by = sort_by[0] if isinstance(sort_by, list) and sort_by else sort_by
+    if not sort_by or params.get("groupby") or params.get("x_axis_sort") != _label(sort_by):
+        return None
+    return None if any(_label(metric) == _label(sort_by) for metric in _metrics(params)) else sort_by
+
+
+def _label(metric: Any) -> Any:
+    return metric.get("label") if isinstance(metric, dict) else metric
+
+
 def _category_query(params: dict[str, Any]) -> dict[str, Any]:
     query = _aggregate_query({**params, "groupby": [params["x_axis"], *(params.get("groupby") or [])]})
     query["row_limit"] = params.get("row_limit") or 1000
+    extra = _sort_metric(params)
+    if extra is not None:
+        query["metrics"] = [*query["metrics"], extra]
+    # Which rows (the row limit) follow 'Sort by' or the first metric; the x axis order is the frontend's.
+    sort_by = params.get("timeseries_limit_metric") or (query["metrics"] or [None])[0]
+    if sort_by:
+        query["orderby"] = [[sort_by, not params.get("order_desc", True)]]
     return query
+
+
+def _heatmap_query(params: dict[str, Any]) -> dict[str, Any]:
+    groupby = params.get("groupby")
+    return {"columns": [params["x_axis"], *([groupby] if isinstance(groupby, str) else groupby or [])],
+            "metrics": _metrics(params), "orderby": [], "row_limit": params.get("row_limit") or 10_000}
+
+
+def _order_by_column(entry: Any) -> list[Any]:
+    # The frontend saves raw-mode sort columns as JSON text: '["column", true]' (true: ascending).
+    if isinstance(entry, str) and entry.startswith("["):
+        column, ascending = json.loads(entry)
+        return [column, bool(ascending)]
+    return [entry, True]
 
 
 def _table_query(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("query_mode") == "raw":
         return {"columns": list(params.get("all_columns") or []), "metrics": [],
-                "orderby": [[column, True] for column in params.get("order_by_cols") or []],
+                "orderby": [_order_by_column(entry) for entry in params.get("order_by_cols") or []],
                 "row_limit": params.get("row_limit") or 1000}
-    return _aggregate_query(params)
+    query = _aggregate_query(params)
+    sort_by = params.get("timeseries_limit_metric")
+    if sort_by:
+        # 'Sort by' in aggregate mode orders the rows without being shown.
+        query["orderby"] = [[sort_by, not params.get("order_desc", True)]]
+    return query
 
 
 def _big_number_trend_query(params: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +138,7 @@ QUERY_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         _timeseries_query(params) if (params.get("x_axis") or TIME_COLUMN) == TIME_COLUMN
         else _category_query(params)),
     "divolte_experiment": _aggregate_query,
+    "heatmap_v2": _heatmap_query,
 }
 """Chart types whose query context the bundle can derive from params."""
 
@@ -111,6 +151,11 @@ def can_build(viz_type: str) -> bool:
 def build(viz_type: str, params: dict[str, Any]) -> str:
     """The query context JSON for a chart, as Superset's frontend would save it."""
     query = QUERY_BUILDERS[viz_type](params)
+    if params.get("time_range") and not any(condition.get("operator") == "TEMPORAL_RANGE"
+                                            for condition in params.get("adhoc_filters") or []):
+        # A chart of a dataset without a time column (the funnel) hands its range to the dataset's
+        # Jinja (from_dttm, to_dttm) through the query's time_range, as the frontend does.
+        query["time_range"] = params["time_range"]
     query.update({
         "filters": _filters(params),
         "extras": {"having": "", "where": _sql_filters(params)},
