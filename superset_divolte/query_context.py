@@ -126,6 +126,25 @@ def _big_number_trend_query(params: dict[str, Any]) -> dict[str, Any]:
             "orderby": [], "row_limit": 10_000}
 
 
+def _sum_of(column: str, label: str) -> dict[str, Any]:
+    return {"expressionType": "SIMPLE", "column": {"column_name": column}, "aggregate": "SUM",
+            "label": label, "hasCustomLabel": True, "optionName": f"metric_{label}"}
+
+
+def _experiment_query(params: dict[str, Any]) -> dict[str, Any]:
+    """As the experiment chart's buildQuery: one row per variant of one experiment and unit."""
+    filters = [{"col": params.get(f"{key}_column") or key, "op": "==", "val": params[key]}
+               for key in ("experiment", "unit") if params.get(key)]
+    return {
+        "columns": [params.get("variant_column") or "variant"],
+        "metrics": [_sum_of(params.get("exposed_column") or "exposed", "exposed_units"),
+                    _sum_of(params.get("converted_column") or "converted", "converted_units")],
+        "orderby": [],
+        "row_limit": 1000,
+        "extra_filters": filters,
+    }
+
+
 QUERY_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "pie": _aggregate_query,
     "funnel": _aggregate_query,
@@ -137,7 +156,7 @@ QUERY_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "echarts_timeseries_bar": lambda params: (
         _timeseries_query(params) if (params.get("x_axis") or TIME_COLUMN) == TIME_COLUMN
         else _category_query(params)),
-    "divolte_experiment": _aggregate_query,
+    "divolte_experiment": _experiment_query,
     "heatmap_v2": _heatmap_query,
 }
 """Chart types whose query context the bundle can derive from params."""
@@ -157,7 +176,7 @@ def build(viz_type: str, params: dict[str, Any]) -> str:
         # Jinja (from_dttm, to_dttm) through the query's time_range, as the frontend does.
         query["time_range"] = params["time_range"]
     query.update({
-        "filters": _filters(params),
+        "filters": _filters(params) + query.pop("extra_filters", []),
         "extras": {"having": "", "where": _sql_filters(params)},
         "applied_time_extras": {},
         "annotation_layers": [],
