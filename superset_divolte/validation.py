@@ -7,6 +7,7 @@ metadata database); ``superset_app.validation_context()`` provides one.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
@@ -89,12 +90,22 @@ def secret_problems(tree: AssetTree) -> list[Problem]:
     return problems
 
 
+def _column_of(item: Any) -> Any:
+    # Raw tables save their sort columns as JSON text: '["column", true]'.
+    if isinstance(item, str) and item.startswith("["):
+        try:
+            return json.loads(item)[0]
+        except (ValueError, IndexError):
+            return item
+    return item
+
+
 def _used_names(params: dict[str, Any], keys: Iterable[str]) -> Iterator[tuple[str, Any]]:
     for key in keys:
         value = params.get(key)
         for item in value if isinstance(value, list) else [value]:
             if item is not None:
-                yield key, item
+                yield key, _column_of(item)
 
 
 def _chart_reference_problems(name: str, chart: dict[str, Any], dataset: dict[str, Any]) -> list[Problem]:

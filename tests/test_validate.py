@@ -73,6 +73,9 @@ def test_each_mistake_is_reported_with_file_field_and_fix(broken: str, file: str
 def test_validation_fails_when_a_chart_uses_a_column_the_dataset_lacks(tmp_path: Path) -> None:
     root = copy_tree(tmp_path)
     edit(root, OVER_TIME, lambda d: d["params"].update(groupby=["no_such_column"]))
+    edit(root, DONUT, lambda d: d["params"].update(order_by_cols=['["no_sort_column", true]', '["technology", false]']))
     result = run_cli("validate", str(root), check=False)
     assert result.returncode != 0
-    assert "column 'no_such_column' does not exist in dataset 'clickstream'" in result.stderr
+    assert "params.groupby: column 'no_such_column' does not exist in dataset 'clickstream'" in result.stderr
+    assert "params.order_by_cols: column 'no_sort_column' does not exist" in result.stderr
+    assert "'technology' does not exist" not in result.stderr
