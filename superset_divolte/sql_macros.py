@@ -38,7 +38,15 @@ def _window_end(engine: str, start: str, minutes: int) -> str:
     return f"{start} + INTERVAL {minutes} MINUTE"
 
 
-def _time_filter(from_dttm: datetime | None, to_dttm: datetime | None) -> str:
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    # Superset hands dataset Jinja the chart's time range as ISO text.
+    if isinstance(value, str):
+        return datetime.fromisoformat(value[:19]) if value else None
+    return value
+
+
+def _time_filter(from_dttm: datetime | str | None, to_dttm: datetime | str | None) -> str:
+    from_dttm, to_dttm = _as_datetime(from_dttm), _as_datetime(to_dttm)
     bounds = []
     if from_dttm is not None:
         bounds.append(f"\"__time\" >= TIMESTAMP '{from_dttm:%Y-%m-%d %H:%M:%S}'")
@@ -48,7 +56,7 @@ def _time_filter(from_dttm: datetime | None, to_dttm: datetime | None) -> str:
 
 
 def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | str = 1440,
-               from_dttm: datetime | None = None, to_dttm: datetime | None = None,
+               from_dttm: datetime | str | None = None, to_dttm: datetime | str | None = None,
                table: str = EVENTS_TABLE) -> str:
     """SQL for an ordered funnel: one row per step with the parties that reached it.
 
