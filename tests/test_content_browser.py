@@ -17,8 +17,9 @@ from typing import Any, Callable
 import pytest
 
 from browser import browser_page, log_in, rendered_charts, screenshot
-from conftest import ProvisionedDemo
+from conftest import REPO, ProvisionedDemo
 from superset_divolte import ground_truth
+from superset_divolte.assets import load_tree
 from superset_divolte.events import FUNNEL_STEPS
 from test_content import (  # noqa: F401 - fixtures shared with the API tests
     bounds,
@@ -29,10 +30,19 @@ from test_content import (  # noqa: F401 - fixtures shared with the API tests
     tree_charts,
 )
 
-CHART_COUNTS = {"traffic-overview": 12, "sessions-and-funnels": 12, "experiments": 4, "technology-popularity": 2}
+def _layout_counts(kinds: tuple[str, ...]) -> dict[str, int]:
+    """Components of the given kinds per dashboard slug, as the tree lays them out."""
+    counts = {}
+    for file in load_tree(REPO).of_kind("dashboards"):
+        nodes = [node for node in file.document["position"].values() if isinstance(node, dict)]
+        counts[file.document["slug"]] = sum(node.get("type") in kinds for node in nodes)
+    return counts
+
+
+CHART_COUNTS = _layout_counts(("CHART",))
 """Charts per dashboard: each draws, each queries once."""
-HOLDERS = {**CHART_COUNTS, "sessions-and-funnels": 13}
-"""Component holders on screen: the funnel note (markdown) sits in one too."""
+HOLDERS = _layout_counts(("CHART", "MARKDOWN"))
+"""Component holders on screen: a note (markdown) sits in one too."""
 QUERY_COUNTS = CHART_COUNTS
 
 
