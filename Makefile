@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 PORT ?= 8088
 PYTEST_ARGS ?=
 
-.PHONY: demo test install browser viz-plugins-deps
+.PHONY: demo test install browser maven viz-plugins-deps
 
 ## Python environment: the add-on, Superset 6.1.0 and the test tools, in .venv.
 $(INSTALLED): pyproject.toml
@@ -21,6 +21,10 @@ install: $(INSTALLED)
 browser:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## Maven and a JDK 17, which fetch and run Kafka and Druid for the pipeline tests.
+maven:
+	@command -v mvn >/dev/null && test -d /usr/lib/jvm/java-17-openjdk-amd64 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless; }
+
 ## Node packages for building and testing the visualization plugins.
 viz-plugins-deps:
 	npm --prefix viz-plugins ci --no-audit --no-fund --loglevel=error
@@ -28,5 +32,5 @@ viz-plugins-deps:
 demo: $(INSTALLED)
 	$(BIN)/superset-divolte demo --port $(PORT)
 
-test: $(INSTALLED) browser viz-plugins-deps
+test: $(INSTALLED) browser maven viz-plugins-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
