@@ -19,10 +19,10 @@ from typing import Any, Callable
 
 import requests
 
-from superset_divolte.local_stack_artifacts import REPO_ROOT
+from superset_divolte.local_stack_artifacts import STACK_FILES
 from superset_divolte.local_stack_process import poll_until
 
-SUPERVISOR_SPEC_PATH = REPO_ROOT / "stack" / "druid" / "clickstream-supervisor.json"
+SUPERVISOR_SPEC_PATH = STACK_FILES / "clickstream-supervisor.json"
 BOOTSTRAP_PLACEHOLDER = "${KAFKA_BOOTSTRAP_SERVERS}"
 USERNAME_ENV = "SUPERSET_DIVOLTE_DRUID_USERNAME"
 PASSWORD_ENV = "SUPERSET_DIVOLTE_DRUID_PASSWORD"

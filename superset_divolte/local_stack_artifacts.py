@@ -35,7 +35,9 @@ from typing import Callable
 Progress = Callable[[str], None]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-VERSIONS_FILE = REPO_ROOT / "stack" / "druid" / "versions.env"
+STACK_FILES = Path(__file__).parent / "stack_druid"
+"""``stack/druid`` of the repository, reached through a link so that wheels carry it too."""
+VERSIONS_FILE = STACK_FILES / "versions.env"
 CACHE_ENV = "SUPERSET_DIVOLTE_STACK_CACHE"
 JAVA_ENV = "SUPERSET_DIVOLTE_JAVA_HOME"
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"

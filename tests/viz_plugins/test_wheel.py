@@ -63,6 +63,9 @@ def test_wheel_contains_and_serves_the_bundles(tmp_path: Path) -> None:
         for plugin in PLUGINS:
             member = f"superset_divolte/viz_plugins/bundles/{plugin.bundle}"
             assert archive.read(member) == read_bundle(plugin)
+        # The Druid supervisor spec and versions live once, in stack/druid; wheels carry them too.
+        for name in ("clickstream-supervisor.json", "versions.env"):
+            assert archive.read(f"superset_divolte/stack_druid/{name}") == (REPO_ROOT / "stack/druid" / name).read_bytes()
 
     site = tmp_path / "site"
     _pip("install", "--no-deps", "--no-index", "--quiet", "--target", str(site), str(wheel))
