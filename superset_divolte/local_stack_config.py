@@ -55,6 +55,10 @@ PROCESSING = {
     "druid.processing.buffer.sizeBytes": "16MiB",
     "druid.processing.numThreads": "1",
     "druid.processing.numMergeBuffers": "2",
+    # Group-bys that outgrow a 16 MiB buffer (the sessions dataset: one row per session, nested under
+    # the charts' own GROUP BY) spill to druid.processing.tmpDir instead of failing with
+    # "Not enough merge buffer memory".
+    "druid.query.groupBy.maxOnDiskStorage": "1GiB",
 }
 
 

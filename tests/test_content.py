@@ -6,6 +6,13 @@ made in Python from the same generated events (``ground_truth``), for the time
 range Superset actually resolved. Charts with ranges relative to now are run a
 second time with the range replaced by the fixture's whole span, so their
 numbers are checked in full whatever today's date is.
+
+The ground-truth checks ask only for the fixtures ``runner``, ``records``,
+``sessions`` and ``truth``, never for the demo itself: the end-to-end pipeline
+test (``tests/pipeline/test_end_to_end.py``) collects the same checks again with
+fixtures of its own, so one set of comparisons holds the Druid target (events
+through Kafka into Druid) to the ground truth as it holds DuckDB here. Events of
+both end at ``DEMO_END`` and span 14 days, so the fixed ranges below fit both.
 """
 
 from __future__ import annotations
@@ -52,6 +59,12 @@ def records(demo: ProvisionedDemo) -> list[dict[str, Any]]:
     truth = ground_truth.compute(events)
     assert {key: truth[key] for key in demo.ground_truth} == demo.ground_truth, "not the demo's events"
     return events
+
+
+@pytest.fixture(scope="module")
+def truth(demo: ProvisionedDemo) -> dict[str, Any]:
+    """The ground truth written when the events were generated (here, by the demo)."""
+    return demo.ground_truth
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +199,7 @@ def test_the_fixture_span_covers_every_event(records: list[dict[str, Any]]) -> N
 
 
 def test_kpis_count_visitors_sessions_and_page_views_of_sessions_in_range(
-        runner: Runner, sessions: dict[str, ground_truth.SessionFacts], demo: ProvisionedDemo) -> None:
-    truth = demo.ground_truth
+        runner: Runner, sessions: dict[str, ground_truth.SessionFacts], truth: dict[str, Any]) -> None:
     for stem, key in (("traffic_unique_visitors", "visitors"), ("traffic_sessions", "sessions"),
                       ("traffic_page_views", "page_views"), ("sessions_total", "sessions")):
         saved, whole = both_ranges(runner, stem)
@@ -209,7 +221,7 @@ def test_live_tile_counts_the_events_of_the_last_15_minutes(runner: Runner, reco
     assert expected > 50 and peak["data"] == [{"events": expected}]
 
 
-def test_events_and_page_views_per_day(runner: Runner, records: list[dict[str, Any]], demo: ProvisionedDemo) -> None:
+def test_events_and_page_views_per_day(runner: Runner, records: list[dict[str, Any]], truth: dict[str, Any]) -> None:
     saved, whole = both_ranges(runner, "traffic_events_and_page_views_per_day")
     for result in (saved, whole):
         kept = ground_truth.in_range(records, *bounds(result))
@@ -218,19 +230,19 @@ def test_events_and_page_views_per_day(runner: Runner, records: list[dict[str, A
         views = Counter(ground_truth.utc_day(r["timestamp"]) for r in kept if r["eventType"] == "pageView")
         assert shown == {day: (events[day], views[day]) for day in events}
     shown = {day_of(row["__time"]): row["events"] for row in whole["data"]}
-    assert shown == demo.ground_truth["events_by_day"]
-    assert {day_of(row["__time"]): row["page_views"] for row in whole["data"]} == demo.ground_truth["page_views_by_day"]
+    assert shown == truth["events_by_day"]
+    assert {day_of(row["__time"]): row["page_views"] for row in whole["data"]} == truth["page_views_by_day"]
 
 
 def test_top_pages_are_the_ten_most_viewed(runner: Runner, records: list[dict[str, Any]],
-                                           demo: ProvisionedDemo) -> None:
+                                           truth: dict[str, Any]) -> None:
     saved, whole = both_ranges(runner, "traffic_top_pages")
     for result in (saved, whole):
         views = Counter(r["locationPath"] for r in ground_truth.in_range(records, *bounds(result))
                         if r["eventType"] == "pageView")
         assert column(result, "locationPath", "page_views") == dict(views.most_common(10))
         assert [row["page_views"] for row in result["data"]] == sorted(views.values(), reverse=True)[:10]
-    assert column(whole, "locationPath", "page_views") == demo.ground_truth["page_views_by_page"]
+    assert column(whole, "locationPath", "page_views") == truth["page_views_by_page"]
 
 
 @pytest.mark.parametrize("stem, column_name, metric, attribute, truth_key", [
@@ -239,7 +251,7 @@ def test_top_pages_are_the_ten_most_viewed(runner: Runner, records: list[dict[st
     ("traffic_visitors_by_device", "userAgentDeviceCategory", "visitors", "device", "visitors_by_device"),
     ("traffic_visitors_by_browser", "userAgentName", "visitors", "browser", "visitors_by_browser"),
 ])
-def test_session_breakdowns(runner: Runner, sessions: dict[str, ground_truth.SessionFacts], demo: ProvisionedDemo,
+def test_session_breakdowns(runner: Runner, sessions: dict[str, ground_truth.SessionFacts], truth: dict[str, Any],
                             stem: str, column_name: str, metric: str, attribute: str, truth_key: str) -> None:
     defaults = {"referrer_host": ground_truth.DIRECT, "campaign": ground_truth.NO_CAMPAIGN}
     saved, whole = both_ranges(runner, stem)
@@ -248,13 +260,13 @@ def test_session_breakdowns(runner: Runner, sessions: dict[str, ground_truth.Ses
         expected = {name: len(facts) if metric == "sessions" else len({f.party_id for f in facts})
                     for name, facts in groups.items()}
         assert column(result, column_name, metric) == expected, bounds(result)
-    assert column(whole, column_name, metric) == demo.ground_truth[truth_key]
+    assert column(whole, column_name, metric) == truth[truth_key]
 
 
-def test_visitors_by_operating_system(runner: Runner, records: list[dict[str, Any]], demo: ProvisionedDemo) -> None:
+def test_visitors_by_operating_system(runner: Runner, records: list[dict[str, Any]], truth: dict[str, Any]) -> None:
     # The operating system is a property of the visitor's device: counted from the events here.
     whole = runner.run("traffic_visitors_by_operating_system", WHOLE_SPAN)
-    assert column(whole, "userAgentOsFamily", "visitors") == demo.ground_truth["visitors_by_os"]
+    assert column(whole, "userAgentOsFamily", "visitors") == truth["visitors_by_os"]
     saved = runner.run("traffic_visitors_by_operating_system")
     start, end = bounds(saved)
     first_events = [r for r in records if r["firstInSession"]]
@@ -264,7 +276,7 @@ def test_visitors_by_operating_system(runner: Runner, records: list[dict[str, An
 
 
 def test_visitors_by_screen_size_are_the_ten_most_common(runner: Runner, records: list[dict[str, Any]],
-                                                         demo: ProvisionedDemo) -> None:
+                                                         truth: dict[str, Any]) -> None:
     saved, whole = both_ranges(runner, "traffic_visitors_by_screen_size")
     for result in (saved, whole):
         counts = Counter(ground_truth.distinct_by(ground_truth.in_range(records, *bounds(result)),
@@ -273,7 +285,7 @@ def test_visitors_by_screen_size_are_the_ten_most_common(runner: Runner, records
         if len(counts) > 10:
             assert counts.most_common(11)[-1][1] < top[-1][1], "a tie at the tenth place: the top ten is ambiguous"
         assert column(result, "screen_size", "visitors") == dict(top)
-    assert dict(Counter(demo.ground_truth["visitors_by_screen_size"]).most_common(10)) == \
+    assert dict(Counter(truth["visitors_by_screen_size"]).most_common(10)) == \
         column(whole, "screen_size", "visitors")
 
 
@@ -281,8 +293,7 @@ def test_visitors_by_screen_size_are_the_ten_most_common(runner: Runner, records
 
 
 def test_bounce_rate_duration_and_conversion(runner: Runner, sessions: dict[str, ground_truth.SessionFacts],
-                                             demo: ProvisionedDemo) -> None:
-    truth = demo.ground_truth
+                                             truth: dict[str, Any]) -> None:
     checks = {
         "sessions_bounce_rate": ("bounce_rate", lambda fs: rate(sum(f.bounced for f in fs), len(fs)),
                                  truth["bounced_sessions"] / truth["sessions"]),
@@ -304,7 +315,7 @@ def test_bounce_rate_duration_and_conversion(runner: Runner, sessions: dict[str,
 
 
 def test_duration_distribution_in_bucket_order(runner: Runner, sessions: dict[str, ground_truth.SessionFacts],
-                                               demo: ProvisionedDemo) -> None:
+                                               truth: dict[str, Any]) -> None:
     order = [label for _, label in ground_truth.DURATION_BUCKETS]
     saved, whole = both_ranges(runner, "sessions_duration_distribution")
     for result in (saved, whole):
@@ -316,26 +327,25 @@ def test_duration_distribution_in_bucket_order(runner: Runner, sessions: dict[st
             assert row["sessions"] == len(facts)
             assert row["pages_per_session"] == pytest.approx(sum(f.page_views for f in facts) / len(facts))
             assert row["conversion_rate"] == pytest.approx(sum(f.converted for f in facts) / len(facts))
-    assert column(whole, "duration_bucket", "sessions") == demo.ground_truth["session_duration_buckets"]
+    assert column(whole, "duration_bucket", "sessions") == truth["session_duration_buckets"]
     assert set(column(whole, "duration_bucket", "sessions")) <= set(order)
 
 
 def test_bounce_rate_per_day(runner: Runner, sessions: dict[str, ground_truth.SessionFacts],
-                             demo: ProvisionedDemo) -> None:
+                             truth: dict[str, Any]) -> None:
     saved, whole = both_ranges(runner, "sessions_bounce_rate_per_day")
     for result in (saved, whole):
         groups = by(starting(sessions, result), lambda f: ground_truth.utc_day(f.start_ms))
         shown = {day_of(row["__time"]): row["bounce_rate"] for row in result["data"]}
         assert shown == {day: pytest.approx(sum(f.bounced for f in fs) / len(fs), rel=1e-12)
                          for day, fs in groups.items()}
-    truth = demo.ground_truth
     shown = {day_of(row["__time"]): row["bounce_rate"] for row in whole["data"]}
     assert shown == {day: pytest.approx(truth["bounced_sessions_by_day"].get(day, 0) / count, rel=1e-12)
                      for day, count in truth["sessions_by_day"].items()}
 
 
 def test_landing_and_exit_pages(runner: Runner, sessions: dict[str, ground_truth.SessionFacts],
-                                demo: ProvisionedDemo) -> None:
+                                truth: dict[str, Any]) -> None:
     saved, whole = both_ranges(runner, "sessions_landing_pages")
     for result in (saved, whole):
         groups = by(starting(sessions, result), lambda f: f.landing_page)
@@ -346,13 +356,13 @@ def test_landing_and_exit_pages(runner: Runner, sessions: dict[str, ground_truth
                    pytest.approx(sum(f.converted for f in fs) / len(fs)))
             for page, fs in groups.items()}
         assert [row["sessions"] for row in result["data"]] == sorted((len(fs) for fs in groups.values()), reverse=True)
-    assert column(whole, "landing_page", "sessions") == demo.ground_truth["landing_pages"]
+    assert column(whole, "landing_page", "sessions") == truth["landing_pages"]
     saved, whole = both_ranges(runner, "sessions_exit_pages")
     for result in (saved, whole):
         groups = by(starting(sessions, result), lambda f: f.exit_page)
         assert {row["exit_page"]: (row["sessions"], row["pages_per_session"]) for row in result["data"]} == {
             page: (len(fs), pytest.approx(sum(f.page_views for f in fs) / len(fs))) for page, fs in groups.items()}
-    assert column(whole, "exit_page", "sessions") == demo.ground_truth["exit_pages"]
+    assert column(whole, "exit_page", "sessions") == truth["exit_pages"]
 
 
 def _transitions(records: list[dict[str, Any]], start: int | None, end: int | None) -> Counter:
@@ -370,7 +380,7 @@ def _transitions(records: list[dict[str, Any]], start: int | None, end: int | No
 
 
 def test_page_flow_matches_the_order_of_page_views_in_sessions(runner: Runner, records: list[dict[str, Any]],
-                                                               demo: ProvisionedDemo) -> None:
+                                                               truth: dict[str, Any]) -> None:
     saved, whole = both_ranges(runner, "sessions_page_flow")
     for result in (saved, whole):
         flows = _transitions(records, *bounds(result))
@@ -379,7 +389,7 @@ def test_page_flow_matches_the_order_of_page_views_in_sessions(runner: Runner, r
         assert shown == dict(flows)
         assert [row["page_views"] for row in result["data"]] == sorted(flows.values(), reverse=True)
     shown = {(row["previous_page"], row["locationPath"]): row["page_views"] for row in whole["data"]}
-    assert shown == {(source, target): count for source, targets in demo.ground_truth["page_transitions"].items()
+    assert shown == {(source, target): count for source, targets in truth["page_transitions"].items()
                      for target, count in targets.items()}
     matrix = runner.run("sessions_page_flow_matrix", WHOLE_SPAN)
     assert {(row["previous_page"], row["locationPath"]): row["page_views"] for row in matrix["data"]} == {
@@ -387,17 +397,17 @@ def test_page_flow_matches_the_order_of_page_views_in_sessions(runner: Runner, r
 
 
 def test_signup_funnel_counts_ordered_steps_within_24_hours(runner: Runner, records: list[dict[str, Any]],
-                                                            demo: ProvisionedDemo) -> None:
-    truth = demo.ground_truth["funnel"]
-    assert truth["steps"] == list(FUNNEL_STEPS) and truth["window_ms"] == DAY_MS
+                                                            truth: dict[str, Any]) -> None:
+    funnel = truth["funnel"]
+    assert funnel["steps"] == list(FUNNEL_STEPS) and funnel["window_ms"] == DAY_MS
     for stem in ("signup_funnel", "signup_funnel_steps"):
         saved, whole = both_ranges(runner, stem)
         for result in (saved, whole):
             expected = ground_truth.funnel_counts(ground_truth.in_range(records, *bounds(result)))
             assert column(result, "step", "visitors") == dict(zip(FUNNEL_STEPS, expected)), stem
-        assert [column(whole, "step", "visitors")[step] for step in FUNNEL_STEPS] == truth["parties"]
+        assert [column(whole, "step", "visitors")[step] for step in FUNNEL_STEPS] == funnel["parties"]
     rows = runner.run("signup_funnel_steps", WHOLE_SPAN)["data"]
-    parties = truth["parties"]
+    parties = funnel["parties"]
     assert [row["step_number"] for row in rows] == [1, 2, 3, 4]
     assert [row["step"] for row in rows] == list(FUNNEL_STEPS)
     for index, row in enumerate(rows):
@@ -413,25 +423,25 @@ def test_signup_funnel_counts_ordered_steps_within_24_hours(runner: Runner, reco
 # --- experiments ------------------------------------------------------------------------------------------
 
 
-def test_experiment_results_per_variant_and_unit(runner: Runner, demo: ProvisionedDemo) -> None:
-    truth = demo.ground_truth["experiments"]
+def test_experiment_results_per_variant_and_unit(runner: Runner, truth: dict[str, Any]) -> None:
+    experiments = truth["experiments"]
     rows = runner.run("experiment_results")["data"]
     shown = {(row["experiment"], row["variant"], row["unit"]): (row["exposed"], row["converted"],
                                                                 row["conversion_rate"]) for row in rows}
     expected = {(experiment, variant, unit): (cell["exposed"], cell["converted"],
                                               pytest.approx(cell["converted"] / cell["exposed"]))
-                for experiment, variants in truth.items() for variant, units in variants.items()
+                for experiment, variants in experiments.items() for variant, units in variants.items()
                 for unit, cell in units.items()}
     assert shown == expected and len(shown) == 4
     bars = runner.run("experiment_conversion_rate_by_variant")["data"]
     assert {(row["unit"], row["variant"]): row["conversion_rate"] for row in bars} == {
         (unit, variant): pytest.approx(cell["converted"] / cell["exposed"])
-        for variant, units in truth["pricing-cta"].items() for unit, cell in units.items()}
+        for variant, units in experiments["pricing-cta"].items() for unit, cell in units.items()}
 
 
 def test_experiment_days_of_first_exposure(runner: Runner, records: list[dict[str, Any]],
-                                           demo: ProvisionedDemo) -> None:
-    cohorts = demo.ground_truth["experiment_cohorts_by_day"]["pricing-cta"]
+                                           truth: dict[str, Any]) -> None:
+    cohorts = truth["experiment_cohorts_by_day"]["pricing-cta"]
     exposed = runner.run("experiment_exposures_per_day")["data"]
     assert {(day_of(row["__time"]), row["variant"]): row["exposed"] for row in exposed} == {
         (day, variant): cell["exposed"] for variant, units in cohorts.items()
@@ -444,7 +454,7 @@ def test_experiment_days_of_first_exposure(runner: Runner, records: list[dict[st
     for variant, units in cohorts.items():
         for unit, days in units.items():
             assert sum(cell["exposed"] for cell in days.values()) == \
-                demo.ground_truth["experiments"]["pricing-cta"][variant][unit]["exposed"]
+                truth["experiments"]["pricing-cta"][variant][unit]["exposed"]
     # A range keeps the visitors first exposed in it (a cohort), with their later conversions.
     week = runner.run("experiment_exposures_per_day", "2026-11-10T00:00:00 : 2026-11-17T00:00:00")
     assert {(day_of(row["__time"]), row["variant"]) for row in week["data"]} == {
@@ -455,7 +465,7 @@ def test_experiment_days_of_first_exposure(runner: Runner, records: list[dict[st
 # --- the live dashboard's charts --------------------------------------------------------------------------
 
 
-def test_technology_clicks_over_time(runner: Runner, records: list[dict[str, Any]], demo: ProvisionedDemo) -> None:
+def test_technology_clicks_over_time(runner: Runner, records: list[dict[str, Any]], truth: dict[str, Any]) -> None:
     saved, whole = both_ranges(runner, "technology_clicks_over_time")
     for result in (saved, whole):
         clicks = Counter((r["timestamp"] // 3_600_000 * 3_600_000, r["technology"])
@@ -465,7 +475,7 @@ def test_technology_clicks_over_time(runner: Runner, records: list[dict[str, Any
     totals: Counter = Counter()
     for row in whole["data"]:
         totals[row["technology"]] += row["clicks"]
-    assert dict(totals) == demo.ground_truth["clicks_by_technology"]
+    assert dict(totals) == truth["clicks_by_technology"]
 
 
 # --- the funnel dataset on hand-made events ---------------------------------------------------------------

@@ -1,0 +1,292 @@
+"""End to end on real services: generator -> Kafka -> Druid -> Superset's chart data API -> ground truth.
+
+What a user runs, in order, against the session's local stack:
+
+1. ``superset-divolte events generate --sink kafka://…/divolte --ground-truth …`` (the CLI, as users run it);
+2. ``superset-divolte provision --target druid …`` into a fresh Superset home: the Druid Kafka supervisor
+   (read from the earliest offset) and every database, dataset, chart and dashboard of the repository;
+3. Druid ingests until ``COUNT(*)`` is exactly the number of events sent (polled with a deadline);
+4. a real Superset 6.1.0 serves the home; every chart's saved query context runs through
+   ``POST /api/v1/chart/data`` (cache bypassed) and its numbers are held against the ground truth.
+
+The numbers are held to the ground truth by ``tests/test_content.py``'s own checks, collected here again
+with this module's fixtures: one set of comparisons for both targets. Druid approximates nothing here: the
+connection's query context (``datasets/databases/Clickstream.yaml``) sets ``useApproximateCountDistinct:
+false`` (visitors and sessions are exact ``COUNT(DISTINCT …)``) and ``useApproximateTopN: false`` (top-10
+charts are exact group-bys, not TopN); so counts are compared with ``==`` and averages and rates, quotients of
+exact counts, to 1e-12 relative, as on DuckDB. One gap is known and pinned: the signup funnel's Druid SQL
+joins on time comparisons, which Druid 33 cannot plan (strict xfail: it fails the day it is fixed).
+
+Then, without provisioning again, live clicks produced to Kafka show up in the chart data (the Technology
+popularity donut grows by exactly the clicks sent), and provisioning again reports the supervisor and every
+Superset object unchanged. The tests run in file order: the live test adds events, so it comes last.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import test_content as content
+from conftest import REPO, run_cli
+from superset_divolte import ground_truth
+from superset_divolte.assets import load_tree, resolve
+from superset_divolte.druid_client import DruidClient
+from superset_divolte.events import GeneratorSettings, generate_events, live_events
+from superset_divolte.kafka_sink import produce_records
+from superset_divolte.local_stack import LocalStack
+from superset_divolte.local_stack_process import poll_until
+from superset_divolte.superset_app import SupersetHome
+from superset_divolte.superset_client import SupersetClient
+from superset_server import SupersetServer, home_environment, initialize_home, running_superset
+
+pytestmark = pytest.mark.pipeline
+
+EVENTS = 200_000
+DAYS = 14
+SEED = 7
+END = "2026-11-20T00:00:00+00:00"
+TOPIC = "divolte"
+DATASOURCE = "clickstream"
+PASSWORD = "end-to-end-admin-password-1"
+INGEST_TIMEOUT = 300.0
+LIVE_TIMEOUT = 120.0
+LIVE_CLICKS = 40
+NOT_ON_DRUID = {"signup_funnel", "signup_funnel_steps"}
+"""Charts of the funnel dataset: its Druid SQL is not plannable by Druid 33 yet."""
+FUNNEL_GAP = "SQL requires a join with 'GREATER_THAN' condition that is not supported"
+
+
+@dataclass(frozen=True)
+class EndToEnd:
+    """The provisioned, ingested and served pipeline, and what its commands said."""
+
+    server: SupersetServer
+    environment: dict[str, str]
+    provision_args: tuple[str, ...]
+    generate_output: str
+    provision_stdout: str
+    provision_stderr: str
+    ground_truth: dict[str, Any]
+    timings: dict[str, float]
+
+
+def _timed(timings: dict[str, float], say: Callable[[str], None], name: str, step: Callable[[], Any]) -> Any:
+    say(f"end to end: {name} …")
+    begun = time.monotonic()
+    value = step()
+    timings[name] = round(time.monotonic() - begun, 1)
+    say(f"end to end: {name} took {timings[name]:.0f} s")
+    return value
+
+
+@pytest.fixture(scope="module")
+def e2e(stack: LocalStack, druid: DruidClient, say: Callable[[str], None],
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndToEnd]:
+    """Events through Kafka into Druid, the repository's assets provisioned for Druid, Superset serving them."""
+    folder = tmp_path_factory.mktemp("end-to-end")
+    home = SupersetHome(folder / "home")
+    environment = home_environment(home)
+    # The connection URI's !env values: Superset queries this stack's broker.
+    environment.update(SUPERSET_DIVOLTE_DRUID_HOST="127.0.0.1", SUPERSET_DIVOLTE_DRUID_PORT=str(stack.ports.broker))
+    timings: dict[str, float] = {}
+    truth_path = folder / "ground_truth.json"
+    _timed(timings, say, "initialize a Superset home",
+           lambda: initialize_home(home, PASSWORD, environment, folder / "superset.log"))
+    generated = _timed(timings, say, f"events generate {EVENTS:,} -> Kafka", lambda: run_cli(
+        "events", "generate", "--sink", f"kafka://{stack.kafka_bootstrap}/{TOPIC}", "--events", str(EVENTS),
+        "--days", str(DAYS), "--end", END, "--seed", str(SEED), "--ground-truth", str(truth_path), env=environment))
+    provision_args = ("provision", "--target", "druid", "--assets", str(REPO), "--home", str(home.path),
+                      "--druid-overlord-url", stack.overlord_url, "--druid-broker-url",
+                      stack.druid_router_or_broker_url, "--kafka-bootstrap", stack.kafka_bootstrap)
+    provisioned = _timed(timings, say, "provision --target druid --wait",
+                         lambda: run_cli(*provision_args, "--wait", env=environment))
+    _timed(timings, say, f"Druid ingests all {EVENTS:,}",
+           lambda: druid.wait_for_count(DATASOURCE, EVENTS, INGEST_TIMEOUT, progress=say))
+    say("end to end: start Superset …")
+    begun = time.monotonic()
+    with running_superset(folder, PASSWORD) as server:
+        timings["start Superset"] = round(time.monotonic() - begun, 1)
+        say(f"end to end: Superset serves {server.base_url}; timings so far (s): {timings}")
+        try:
+            yield EndToEnd(server, environment, provision_args, generated.stderr, provisioned.stdout,
+                           provisioned.stderr, json.loads(truth_path.read_text()), timings)
+        finally:
+            # Its task publishes and frees the indexer's heap for the other pipeline tests (the rows stay).
+            druid.terminate_supervisor(DATASOURCE)
+
+
+@pytest.fixture(scope="module")
+def truth(e2e: EndToEnd) -> dict[str, Any]:
+    """The ground truth ``events generate --ground-truth`` wrote once every event was confirmed by Kafka."""
+    return e2e.ground_truth
+
+
+@pytest.fixture(scope="module")
+def records(truth: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events sent, generated again in this process: the same seed gives the same events."""
+    events = generate_events(GeneratorSettings(seed=SEED, events=EVENTS, days=DAYS, end=datetime.fromisoformat(END)))
+    # Compared through JSON, as the CLI wrote it (keys become strings there).
+    assert json.loads(json.dumps(ground_truth.compute(events))) == truth, "not the events the CLI sent"
+    return events
+
+
+@pytest.fixture(scope="module")
+def sessions(records: list[dict[str, Any]]) -> dict[str, ground_truth.SessionFacts]:
+    """Facts per session of the events sent."""
+    return ground_truth.sessions_of(records)
+
+
+@pytest.fixture(scope="module")
+def client(e2e: EndToEnd) -> Iterator[SupersetClient]:
+    """A client of the Superset serving the Druid-provisioned home, logged in as its admin."""
+    with SupersetClient(e2e.server.base_url, e2e.server.username, e2e.server.password) as client:
+        client.login()
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tree_charts() -> dict[str, dict[str, Any]]:
+    """Chart files of the repository's tree by file stem, resolved for Druid."""
+    return {Path(file.import_path).stem: resolve(file.document, "druid", placeholder="x")
+            for file in load_tree(REPO).of_kind("charts")}
+
+
+@pytest.fixture(scope="module")
+def chart_ids(client: SupersetClient, tree_charts: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Superset's chart id for each chart file stem, matched by uuid."""
+    by_uuid = {row["uuid"]: row["id"] for row in client.list_objects("chart")}
+    return {stem: by_uuid[str(chart["uuid"])] for stem, chart in tree_charts.items()}
+
+
+@pytest.fixture(scope="module")
+def runner(client: SupersetClient, chart_ids: dict[str, int]) -> content.Runner:
+    """Runs the charts' saved query contexts on the Druid-provisioned Superset (cache bypassed)."""
+    return content.Runner(client, chart_ids)
+
+
+def _summary(stdout: str) -> str:
+    """The counts line of ``provision`` (Superset prints its own lines before it)."""
+    return next(line for line in stdout.splitlines() if line.startswith("created "))
+
+
+# --- the pipeline delivered every event, once, and provisioned every object ------------------------------------
+
+
+def test_the_cli_sent_every_event_and_druid_holds_each_once(e2e: EndToEnd, druid: DruidClient,
+                                                            records: list[dict[str, Any]]) -> None:
+    assert f"wrote {EVENTS:,} events to kafka://" in e2e.generate_output
+    assert f"Druid supervisor {DATASOURCE}: created" in e2e.provision_stderr
+    assert druid.count(DATASOURCE) == len(records) == EVENTS
+    status = druid.supervisor_status(DATASOURCE)
+    assert status.state == "RUNNING" and status.unparseable == 0 and status.processed_with_error == 0, status
+    assert status.processed == EVENTS and status.thrown_away == 0, status
+
+
+def test_provisioning_created_every_object_of_the_tree(e2e: EndToEnd, client: SupersetClient,
+                                                       tree_charts: dict[str, dict[str, Any]]) -> None:
+    assert _summary(e2e.provision_stdout) == f"created {len(load_tree(REPO).files)}, updated 0, unchanged 0"
+    assert {row["uuid"] for row in client.list_objects("chart")} == {str(c["uuid"]) for c in tree_charts.values()}
+    [database] = client.list_objects("database")
+    assert client.get_json(f"/api/v1/database/{database['id']}")["result"]["backend"] == "druid"
+
+
+def test_every_chart_runs_its_saved_query_on_druid(client: SupersetClient, chart_ids: dict[str, int]) -> None:
+    failures, funnel_errors = {}, {}
+    for stem, chart_id in sorted(chart_ids.items()):
+        try:
+            body = client.chart_data_from_saved_context(chart_id, force=True)
+            for result in body["result"]:
+                assert result.get("status") == "success" and not result.get("error"), result
+                assert isinstance(result["data"], list)
+        except Exception as error:  # noqa: BLE001 - collect every failing chart
+            (funnel_errors if stem in NOT_ON_DRUID else failures)[stem] = str(error)[:800]
+    assert not failures, f"{len(failures)} of {len(chart_ids)} charts fail on Druid:\n" + "\n".join(
+        f"{stem}: {error}" for stem, error in failures.items())
+    # The known gap, and only it: once the funnel runs on Druid, NOT_ON_DRUID must shrink.
+    assert set(funnel_errors) == NOT_ON_DRUID, f"NOT_ON_DRUID charts that run now: {NOT_ON_DRUID - set(funnel_errors)}"
+    assert all(FUNNEL_GAP in error for error in funnel_errors.values()), funnel_errors
+
+
+# --- every number against the ground truth: test_content's checks, collected here on Druid ----------------------
+
+test_the_fixture_span_covers_every_event = content.test_the_fixture_span_covers_every_event
+test_kpis_count_visitors_sessions_and_page_views_of_sessions_in_range = \
+    content.test_kpis_count_visitors_sessions_and_page_views_of_sessions_in_range
+test_live_tile_counts_the_events_of_the_last_15_minutes = \
+    content.test_live_tile_counts_the_events_of_the_last_15_minutes
+test_events_and_page_views_per_day = content.test_events_and_page_views_per_day
+test_top_pages_are_the_ten_most_viewed = content.test_top_pages_are_the_ten_most_viewed
+test_session_breakdowns = content.test_session_breakdowns
+test_visitors_by_operating_system = content.test_visitors_by_operating_system
+test_visitors_by_screen_size_are_the_ten_most_common = content.test_visitors_by_screen_size_are_the_ten_most_common
+test_bounce_rate_duration_and_conversion = content.test_bounce_rate_duration_and_conversion
+test_duration_distribution_in_bucket_order = content.test_duration_distribution_in_bucket_order
+test_bounce_rate_per_day = content.test_bounce_rate_per_day
+test_landing_and_exit_pages = content.test_landing_and_exit_pages
+test_page_flow_matches_the_order_of_page_views_in_sessions = \
+    content.test_page_flow_matches_the_order_of_page_views_in_sessions
+test_experiment_results_per_variant_and_unit = content.test_experiment_results_per_variant_and_unit
+test_experiment_days_of_first_exposure = content.test_experiment_days_of_first_exposure
+test_technology_clicks_over_time = content.test_technology_clicks_over_time
+
+
+@pytest.mark.xfail(strict=True, reason=f"the funnel dataset's Druid SQL: {FUNNEL_GAP}")
+def test_signup_funnel_counts_ordered_steps_within_24_hours_on_druid(
+        runner: content.Runner, records: list[dict[str, Any]], truth: dict[str, Any]) -> None:
+    content.test_signup_funnel_counts_ordered_steps_within_24_hours(runner, records, truth)
+
+
+@pytest.mark.parametrize("unit", ["visitors", "sessions"])
+def test_the_experiment_verdict_charts_count_exposures_and_conversions(
+        runner: content.Runner, truth: dict[str, Any], unit: str) -> None:
+    rows = runner.run(f"experiment_verdict_{unit}")["data"]
+    shown = {row["variant"]: (row["exposed_units"], row["converted_units"]) for row in rows}
+    assert shown == {variant: (cell[unit]["exposed"], cell[unit]["converted"])
+                     for variant, cell in truth["experiments"]["pricing-cta"].items()}
+
+
+# --- provisioning again, and live data (last: it adds events) ------------------------------------------------
+
+
+def test_provisioning_again_changes_nothing(e2e: EndToEnd) -> None:
+    again = run_cli(*e2e.provision_args, env=e2e.environment)
+    assert f"Druid supervisor {DATASOURCE}: unchanged" in again.stderr
+    assert _summary(again.stdout) == f"created 0, updated 0, unchanged {len(load_tree(REPO).files)}"
+
+
+def _technology_clicks(runner: content.Runner) -> dict[str, int]:
+    return content.column(runner.run("technology_popularity"), "technology", "clicks")
+
+
+def test_live_clicks_show_up_in_the_chart_data_without_provisioning_again(
+        stack: LocalStack, runner: content.Runner, say: Callable[[str], None]) -> None:
+    before = _technology_clicks(runner)
+    assert runner.run("traffic_events_last_15_minutes")["data"] == [{"events": 0}], "events in the last 15 minutes"
+    fresh = live_events(random.Random(SEED), datetime.now(timezone.utc).replace(microsecond=0), LIVE_CLICKS)
+    clicks = Counter(e["technology"] for e in fresh if e["eventType"] == "click")
+    assert sum(clicks.values()) == LIVE_CLICKS
+    assert produce_records(stack.kafka_bootstrap, TOPIC, fresh) == len(fresh)
+    expected = {name: before.get(name, 0) + clicks.get(name, 0) for name in before.keys() | clicks.keys()}
+    begun = time.monotonic()
+    shown: dict[str, int] = {}
+
+    def grown() -> bool:
+        shown.clear()
+        shown.update(_technology_clicks(runner))
+        assert sum(shown.values()) <= sum(expected.values()), f"more clicks than sent: {shown} > {expected}"
+        return shown == expected
+
+    poll_until("the donut to count the live clicks", grown, LIVE_TIMEOUT, interval=0.5,
+               progress=lambda line: say(f"{line}: {sum(shown.values()):,} clicks shown"))
+    say(f"live clicks visible through the chart data API {time.monotonic() - begun:.1f} s after confirmed delivery")
+    assert sum(shown.values()) - sum(before.values()) == LIVE_CLICKS
+    assert runner.run("traffic_events_last_15_minutes")["data"] == [{"events": len(fresh)}]
