@@ -20,7 +20,7 @@ import math
 import random
 import string
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from superset_divolte.event_schema import field_names

@@ -37,6 +37,8 @@ DEFAULT_WORKDIR = REPO_ROOT / ".stack"
 STATE_FILE = "stack.json"
 START_TIMEOUT = 420.0  # seconds for all services to answer; 4 JVMs start at once on 2 cores
 STOP_TIMEOUT = 45.0
+STOP_ORDER = (list(DRUID_SERVICES), ["kafka", "zookeeper"])
+"""Druid first, so its services leave ZooKeeper and Kafka cleanly."""
 
 
 class LocalStack:
@@ -92,11 +94,18 @@ class LocalStack:
         self._save_state()
         self._format_kafka(progress)
         begun = time.monotonic()
-        self._start_group(["zookeeper", "kafka"], progress)
-        self._wait_healthy(["zookeeper"], progress, timeout)
-        self._start_group(list(DRUID_SERVICES), progress)
-        self._wait_healthy(["kafka", *DRUID_SERVICES], progress, timeout - (time.monotonic() - begun))
-        self._wait_worker(progress, timeout)
+        launched: list[str] = []
+        try:
+            launched += self._start_group(["zookeeper", "kafka"], progress)
+            self._wait_healthy(["zookeeper"], progress, timeout)
+            launched += self._start_group(list(DRUID_SERVICES), progress)
+            self._wait_healthy(["kafka", *DRUID_SERVICES], progress, timeout - (time.monotonic() - begun))
+            self._wait_worker(progress, timeout)
+        except StackError:
+            # A failed start leaves running only what ran before it.
+            for group in STOP_ORDER:
+                self._stop_group([name for name in group if name in launched], progress)
+            raise
         self.timings["start"] = time.monotonic() - begun
         self.timings["total"] = time.monotonic() - started
         rss = sum(s["rss_bytes"] for s in self.status()["services"].values())
@@ -109,8 +118,7 @@ class LocalStack:
     def down(self, progress: Progress = print) -> dict[str, str]:
         """Stop every process this working folder started (SIGTERM, then SIGKILL after a deadline)."""
         outcome: dict[str, str] = {}
-        # Druid first, so its services leave ZooKeeper and Kafka cleanly.
-        for group in (list(DRUID_SERVICES), ["kafka", "zookeeper"]):
+        for group in STOP_ORDER:
             outcome.update(self._stop_group(group, progress))
         progress("stack down: " + ", ".join(f"{k} {v}" for k, v in outcome.items()))
         return outcome
@@ -167,6 +175,18 @@ class LocalStack:
         record = ProcessRecord.load(self.workdir / "run", name)
         return record if record and is_ours(record.pid, self.marker) else None
 
+    def _exited(self, name: str) -> bool:
+        """True when the service is not running; a child of ours is asked directly.
+
+        Just after a spawn /proc/<pid>/cmdline can read empty for a moment while
+        exec completes, so the marker alone would report a live child as gone.
+        """
+        child = self._children.get(name)
+        if child is not None:
+            return child.poll() is not None
+        record = ProcessRecord.load(self.workdir / "run", name)
+        return record is None or not is_ours(record.pid, self.marker)
+
     def _reap(self) -> None:
         """Collect exited children started by this Python process (else they linger as zombies)."""
         for child in self._children.values():
@@ -193,22 +213,25 @@ class LocalStack:
         if done.returncode != 0:
             raise StackError(f"kafka storage format failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
 
-    def _start_group(self, names: list[str], progress: Progress) -> None:
-        """Start the named services that are not running yet, without waiting for them."""
+    def _start_group(self, names: list[str], progress: Progress) -> list[str]:
+        """Start the named services that are not running yet, without waiting for them; returns those started."""
         layout = self._layout()
-        for name in names:
-            if self._record(name):
-                continue
-            launch = layout.launch(name)
+        missing = [name for name in names if not self._record(name)]
+        for name in missing:
             for port in _ports_of(name, self.ports):
                 if not _port_free(port):
                     raise StackError(f"{name}: port {port} on 127.0.0.1 is taken by another process; "
                                      f"stop it or give LocalStack other ports")
+        started = []
+        for name in missing:
+            launch = layout.launch(name)
             child = spawn(launch.command, launch.log, self.workdir)
             self._children[name] = child
             ProcessRecord(name, child.pid, launch.port, str(launch.log), time.time(), self.marker).save(
                 self.workdir / "run")
+            started.append(name)
             progress(f"{name}: started pid {child.pid}, port {launch.port}, log {launch.log}")
+        return started
 
     def _wait_healthy(self, names: list[str], progress: Progress, timeout: float) -> None:
         """Poll until every named service answers; fail fast, naming the log, if one exits."""
@@ -216,8 +239,7 @@ class LocalStack:
 
         def check() -> bool:
             for name in sorted(pending):
-                record = ProcessRecord.load(self.workdir / "run", name)
-                if record is None or not is_ours(record.pid, self.marker):
+                if self._exited(name):
                     log = self.workdir / "log" / f"{name}.log"
                     raise StackError(f"{name} (port {self.ports.of(name)}) exited during start-up; "
                                      f"read {log}. Its last lines:\n{log_tail(log)}")

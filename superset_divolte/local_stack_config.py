@@ -220,6 +220,8 @@ class StackLayout:
             "druid.extensions.loadList": json.dumps([*DRUID_EXTENSIONS, AVRO_EXTENSION]),
             "druid.extensions.hadoopDependenciesDir": str(self.var("hadoop-dependencies")),
             "druid.host": "127.0.0.1",
+            # Jetty binds to druid.host alone: nothing of the stack listens beyond loopback.
+            "druid.bindOnHost": "true",
             "druid.startup.logging.logProperties": "true",
             "druid.zk.service.host": f"127.0.0.1:{p.zookeeper}",
             "druid.zk.paths.base": "/druid",

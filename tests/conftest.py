@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 TEST_PASSWORD = "test-admin-password-1"
 DEMO_EVENTS = 60_000
-DEMO_END = "2026-11-20T00:00:00+00:00"
+DEMO_END = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+"""The fixture's events end at today's midnight (UTC), so the charts' ranges relative to now ("Last week",
+"last 28 days") hold them whatever the date; every fixed range of the tests is derived from it."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ leaves the metadata as it was.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -22,7 +22,7 @@ import json
 import shutil
 import uuid
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -38,12 +38,30 @@ from superset_divolte.events import FUNNEL_STEPS, GeneratorSettings, generate_ev
 from superset_divolte.superset_client import SupersetClient
 
 DAY_MS = 86_400_000
-FIXTURE_END_MS = int(datetime.fromisoformat(DEMO_END).timestamp() * 1000)
+FIXTURE_END = datetime.fromisoformat(DEMO_END)
+FIXTURE_END_MS = int(FIXTURE_END.timestamp() * 1000)
 FIXTURE_START_MS = FIXTURE_END_MS - 14 * DAY_MS
-WHOLE_SPAN = "2026-11-06T00:00:00 : 2026-11-20T00:00:00"
+
+
+def days_before_end(days: float) -> datetime:
+    """A moment ``days`` before the fixture's last event (UTC)."""
+    return FIXTURE_END - timedelta(days=days)
+
+
+def iso(moment: datetime) -> str:
+    """A UTC moment as Superset's time filter writes it (no zone)."""
+    return f"{moment:%Y-%m-%dT%H:%M:%S}"
+
+
+def time_range(start: datetime, end: datetime) -> str:
+    """A fixed range in Superset's ``start : end`` spelling."""
+    return f"{iso(start)} : {iso(end)}"
+
+
+WHOLE_SPAN = time_range(days_before_end(14), FIXTURE_END)
 """The fixture's events from first to last: a fixed range standing in for a dashboard's time filter."""
-PEAK_QUARTER = "2026-11-19T14:00:00 : 2026-11-19T14:15:00"
-"""A quarter of an hour full of events, for the live tile's 'last 15 minutes'."""
+PEAK_QUARTER = time_range(days_before_end(10 / 24), days_before_end(9.75 / 24))
+"""A quarter of an hour full of events (14:00 on the last day), for the live tile's 'last 15 minutes'."""
 DASHBOARDS = {"traffic-overview": "traffic_overview", "sessions-and-funnels": "sessions_and_funnels",
               "experiments": "experiments", "technology-popularity": "technology_popularity"}
 
@@ -54,11 +72,8 @@ DASHBOARDS = {"traffic-overview": "traffic_overview", "sessions-and-funnels": "s
 @pytest.fixture(scope="module")
 def records(demo: ProvisionedDemo) -> list[dict[str, Any]]:
     """The fixture's events, generated again: the same seed gives the same events the demo loaded."""
-    events = generate_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
-                                               end=datetime.fromisoformat(DEMO_END)))
-    truth = ground_truth.compute(events)
-    assert {key: truth[key] for key in demo.ground_truth} == demo.ground_truth, "not the demo's events"
-    return events
+    return regenerated_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
+                                                end=datetime.fromisoformat(DEMO_END)), demo.ground_truth)
 
 
 @pytest.fixture(scope="module")
@@ -84,16 +99,13 @@ def client(demo: ProvisionedDemo) -> Iterator[SupersetClient]:
 @pytest.fixture(scope="module")
 def tree_charts() -> dict[str, dict[str, Any]]:
     """Chart files of the repository's tree by file stem, resolved for DuckDB."""
-    tree = load_tree(REPO)
-    return {Path(file.import_path).stem: resolve(file.document, "duckdb", placeholder="x")
-            for file in tree.of_kind("charts")}
+    return charts_of_tree("duckdb")
 
 
 @pytest.fixture(scope="module")
 def chart_ids(client: SupersetClient, tree_charts: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Superset's chart id for each chart file stem, matched by uuid."""
-    by_uuid = {row["uuid"]: row["id"] for row in client.list_objects("chart")}
-    return {stem: by_uuid[str(chart["uuid"])] for stem, chart in tree_charts.items()}
+    return chart_ids_by_stem(client, tree_charts)
 
 
 class Runner:
@@ -132,6 +144,27 @@ def runner(client: SupersetClient, chart_ids: dict[str, int]) -> Runner:
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
+
+
+def regenerated_events(settings: GeneratorSettings, written_truth: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of ``settings`` generated again, checked to be those whose ground truth was written."""
+    events = generate_events(settings)
+    # Compared through JSON, as the CLI wrote it (keys become strings there).
+    truth = json.loads(json.dumps(ground_truth.compute(events)))
+    assert {key: truth[key] for key in written_truth} == written_truth, "not the events that were loaded"
+    return events
+
+
+def charts_of_tree(target: str) -> dict[str, dict[str, Any]]:
+    """Chart files of the repository's tree by file stem, resolved for ``target``."""
+    return {Path(file.import_path).stem: resolve(file.document, target, placeholder="x")
+            for file in load_tree(REPO).of_kind("charts")}
+
+
+def chart_ids_by_stem(client: SupersetClient, tree_charts: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Superset's chart id for each chart file stem, matched by uuid."""
+    by_uuid = {row["uuid"]: row["id"] for row in client.list_objects("chart")}
+    return {stem: by_uuid[str(chart["uuid"])] for stem, chart in tree_charts.items()}
 
 
 def bounds(result: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -456,10 +489,11 @@ def test_experiment_days_of_first_exposure(runner: Runner, records: list[dict[st
             assert sum(cell["exposed"] for cell in days.values()) == \
                 truth["experiments"]["pricing-cta"][variant][unit]["exposed"]
     # A range keeps the visitors first exposed in it (a cohort), with their later conversions.
-    week = runner.run("experiment_exposures_per_day", "2026-11-10T00:00:00 : 2026-11-17T00:00:00")
+    first, last = days_before_end(10), days_before_end(3)
+    week = runner.run("experiment_exposures_per_day", time_range(first, last))
     assert {(day_of(row["__time"]), row["variant"]) for row in week["data"]} == {
         (day, variant) for variant in cohorts for day in cohorts[variant]["visitors"]
-        if "2026-11-10" <= day < "2026-11-17"}
+        if f"{first:%Y-%m-%d}" <= day < f"{last:%Y-%m-%d}"}
 
 
 # --- the live dashboard's charts --------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from superset_divolte.assets import load_tree
 from superset_divolte.events import FUNNEL_STEPS
 from test_content import (  # noqa: F401 - fixtures shared with the API tests
     bounds,
+    days_before_end,
+    iso,
     chart_ids,
     client,
     records,
@@ -190,7 +192,7 @@ def test_native_filters_narrow_the_traffic_overview(demo: ProvisionedDemo, artif
                                                     chart_ids: dict[str, int],  # noqa: F811
                                                     records: list, sessions: dict) -> None:  # noqa: F811
     server = demo.server
-    start, end = "2026-11-10T00:00:00", "2026-11-13T00:00:00"
+    start, end = iso(days_before_end(10)), iso(days_before_end(7))
     from_ms, to_ms = _ms(start), _ms(end)
     with browser_page(viewport=(1600, 1000)) as page:
         log_in(page, server.base_url, server.username, server.password)
@@ -244,7 +246,7 @@ def test_native_filters_narrow_the_traffic_overview(demo: ProvisionedDemo, artif
 def test_funnel_follows_the_dashboard_time_range(demo: ProvisionedDemo, chart_ids: dict[str, int],  # noqa: F811
                                                  records: list) -> None:  # noqa: F811
     server = demo.server
-    start, end = "2026-11-12T00:00:00", "2026-11-15T00:00:00"
+    start, end = iso(days_before_end(8)), iso(days_before_end(5))
     from_ms, to_ms = _ms(start), _ms(end)
     funnel_ids = (chart_ids["signup_funnel"], chart_ids["signup_funnel_steps"])
     with browser_page() as page:

@@ -14,8 +14,7 @@ with this module's fixtures: one set of comparisons for both targets. Druid appr
 connection's query context (``datasets/databases/Clickstream.yaml``) sets ``useApproximateCountDistinct:
 false`` (visitors and sessions are exact ``COUNT(DISTINCT …)``) and ``useApproximateTopN: false`` (top-10
 charts are exact group-bys, not TopN); so counts are compared with ``==`` and averages and rates, quotients of
-exact counts, to 1e-12 relative, as on DuckDB. One gap is known and pinned: the signup funnel's Druid SQL
-joins on time comparisons, which Druid 33 cannot plan (strict xfail: it fails the day it is fixed).
+exact counts, to 1e-12 relative, as on DuckDB; the ordered signup funnel included.
 
 Then, without provisioning again, live clicks produced to Kafka show up in the chart data (the Technology
 popularity donut grows by exactly the clicks sent), and provisioning again reports the supervisor and every
@@ -30,17 +29,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
 import test_content as content
-from conftest import REPO, run_cli
+from conftest import DEMO_END, REPO, run_cli
 from superset_divolte import ground_truth
-from superset_divolte.assets import load_tree, resolve
+from superset_divolte.assets import load_tree
 from superset_divolte.druid_client import DruidClient
-from superset_divolte.events import GeneratorSettings, generate_events, live_events
+from superset_divolte.events import GeneratorSettings, live_events
 from superset_divolte.kafka_sink import produce_records
 from superset_divolte.local_stack import LocalStack
 from superset_divolte.local_stack_process import poll_until
@@ -53,16 +51,14 @@ pytestmark = pytest.mark.pipeline
 EVENTS = 200_000
 DAYS = 14
 SEED = 7
-END = "2026-11-20T00:00:00+00:00"
+END = DEMO_END
+"""As the demo's: the content checks' fixed ranges are derived from it."""
 TOPIC = "divolte"
 DATASOURCE = "clickstream"
 PASSWORD = "end-to-end-admin-password-1"
 INGEST_TIMEOUT = 300.0
 LIVE_TIMEOUT = 120.0
 LIVE_CLICKS = 40
-NOT_ON_DRUID = {"signup_funnel", "signup_funnel_steps"}
-"""Charts of the funnel dataset: its Druid SQL is not plannable by Druid 33 yet."""
-FUNNEL_GAP = "SQL requires a join with 'GREATER_THAN' condition that is not supported"
 
 
 @dataclass(frozen=True)
@@ -133,10 +129,8 @@ def truth(e2e: EndToEnd) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def records(truth: dict[str, Any]) -> list[dict[str, Any]]:
     """The events sent, generated again in this process: the same seed gives the same events."""
-    events = generate_events(GeneratorSettings(seed=SEED, events=EVENTS, days=DAYS, end=datetime.fromisoformat(END)))
-    # Compared through JSON, as the CLI wrote it (keys become strings there).
-    assert json.loads(json.dumps(ground_truth.compute(events))) == truth, "not the events the CLI sent"
-    return events
+    settings = GeneratorSettings(seed=SEED, events=EVENTS, days=DAYS, end=datetime.fromisoformat(END))
+    return content.regenerated_events(settings, truth)
 
 
 @pytest.fixture(scope="module")
@@ -156,15 +150,13 @@ def client(e2e: EndToEnd) -> Iterator[SupersetClient]:
 @pytest.fixture(scope="module")
 def tree_charts() -> dict[str, dict[str, Any]]:
     """Chart files of the repository's tree by file stem, resolved for Druid."""
-    return {Path(file.import_path).stem: resolve(file.document, "druid", placeholder="x")
-            for file in load_tree(REPO).of_kind("charts")}
+    return content.charts_of_tree("druid")
 
 
 @pytest.fixture(scope="module")
 def chart_ids(client: SupersetClient, tree_charts: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Superset's chart id for each chart file stem, matched by uuid."""
-    by_uuid = {row["uuid"]: row["id"] for row in client.list_objects("chart")}
-    return {stem: by_uuid[str(chart["uuid"])] for stem, chart in tree_charts.items()}
+    return content.chart_ids_by_stem(client, tree_charts)
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +192,7 @@ def test_provisioning_created_every_object_of_the_tree(e2e: EndToEnd, client: Su
 
 
 def test_every_chart_runs_its_saved_query_on_druid(client: SupersetClient, chart_ids: dict[str, int]) -> None:
-    failures, funnel_errors = {}, {}
+    failures = {}
     for stem, chart_id in sorted(chart_ids.items()):
         try:
             body = client.chart_data_from_saved_context(chart_id, force=True)
@@ -208,12 +200,9 @@ def test_every_chart_runs_its_saved_query_on_druid(client: SupersetClient, chart
                 assert result.get("status") == "success" and not result.get("error"), result
                 assert isinstance(result["data"], list)
         except Exception as error:  # noqa: BLE001 - collect every failing chart
-            (funnel_errors if stem in NOT_ON_DRUID else failures)[stem] = str(error)[:800]
+            failures[stem] = str(error)[:800]
     assert not failures, f"{len(failures)} of {len(chart_ids)} charts fail on Druid:\n" + "\n".join(
         f"{stem}: {error}" for stem, error in failures.items())
-    # The known gap, and only it: once the funnel runs on Druid, NOT_ON_DRUID must shrink.
-    assert set(funnel_errors) == NOT_ON_DRUID, f"NOT_ON_DRUID charts that run now: {NOT_ON_DRUID - set(funnel_errors)}"
-    assert all(FUNNEL_GAP in error for error in funnel_errors.values()), funnel_errors
 
 
 # --- every number against the ground truth: test_content's checks, collected here on Druid ----------------------
@@ -237,12 +226,7 @@ test_page_flow_matches_the_order_of_page_views_in_sessions = \
 test_experiment_results_per_variant_and_unit = content.test_experiment_results_per_variant_and_unit
 test_experiment_days_of_first_exposure = content.test_experiment_days_of_first_exposure
 test_technology_clicks_over_time = content.test_technology_clicks_over_time
-
-
-@pytest.mark.xfail(strict=True, reason=f"the funnel dataset's Druid SQL: {FUNNEL_GAP}")
-def test_signup_funnel_counts_ordered_steps_within_24_hours_on_druid(
-        runner: content.Runner, records: list[dict[str, Any]], truth: dict[str, Any]) -> None:
-    content.test_signup_funnel_counts_ordered_steps_within_24_hours(runner, records, truth)
+test_signup_funnel_counts_ordered_steps_within_24_hours = content.test_signup_funnel_counts_ordered_steps_within_24_hours
 
 
 @pytest.mark.parametrize("unit", ["visitors", "sessions"])
@@ -267,10 +251,16 @@ def _technology_clicks(runner: content.Runner) -> dict[str, int]:
     return content.column(runner.run("technology_popularity"), "technology", "clicks")
 
 
+def _live_tile_matches(runner: content.Runner, events: list[dict[str, Any]]) -> bool:
+    """True when the live tile counts exactly the events of its last 15 minutes."""
+    tile = runner.run("traffic_events_last_15_minutes")
+    return tile["data"] == [{"events": len(ground_truth.in_range(events, *content.bounds(tile)))}]
+
+
 def test_live_clicks_show_up_in_the_chart_data_without_provisioning_again(
-        stack: LocalStack, runner: content.Runner, say: Callable[[str], None]) -> None:
+        stack: LocalStack, runner: content.Runner, records: list[dict[str, Any]], say: Callable[[str], None]) -> None:
     before = _technology_clicks(runner)
-    assert runner.run("traffic_events_last_15_minutes")["data"] == [{"events": 0}], "events in the last 15 minutes"
+    assert _live_tile_matches(runner, records), "the live tile before the live clicks"
     fresh = live_events(random.Random(SEED), datetime.now(timezone.utc).replace(microsecond=0), LIVE_CLICKS)
     clicks = Counter(e["technology"] for e in fresh if e["eventType"] == "click")
     assert sum(clicks.values()) == LIVE_CLICKS
@@ -289,4 +279,4 @@ def test_live_clicks_show_up_in_the_chart_data_without_provisioning_again(
                progress=lambda line: say(f"{line}: {sum(shown.values()):,} clicks shown"))
     say(f"live clicks visible through the chart data API {time.monotonic() - begun:.1f} s after confirmed delivery")
     assert sum(shown.values()) - sum(before.values()) == LIVE_CLICKS
-    assert runner.run("traffic_events_last_15_minutes")["data"] == [{"events": len(fresh)}]
+    assert _live_tile_matches(runner, records + fresh), "the live tile after the live clicks"
