@@ -123,6 +123,10 @@ class DruidClient:
         self._call("overlord", "POST", f"{self.overlord_url}/druid/indexer/v1/supervisor", json=spec)
         return "created" if current is None else "updated"
 
+    def supervisor_ids(self) -> list[str]:
+        """Ids of the running supervisors, sorted."""
+        return sorted(self._call("overlord", "GET", f"{self.overlord_url}/druid/indexer/v1/supervisor") or [])
+
     def get_supervisor(self, supervisor_id: str) -> dict | None:
         """The spec of a running supervisor, None if there is none with that id."""
         return self._call("overlord", "GET", f"{self.overlord_url}/druid/indexer/v1/supervisor/{supervisor_id}",

@@ -23,13 +23,16 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from superset_divolte.local_stack_artifacts import (REPO_ROOT, StackArtifacts, default_cache_dir,
                                                     ensure_artifacts)
 from superset_divolte.local_stack_config import (DRUID_SERVICES, SERVICES, StackLayout, StackPorts)
 from superset_divolte.local_stack_process import (ProcessRecord, StackError, is_ours, kill, log_tail, poll_until,
                                                   rss_bytes, spawn)
+
+if TYPE_CHECKING:
+    from superset_divolte.druid_client import SupervisorStatus
 
 Progress = Callable[[str], None]
 
@@ -329,14 +332,23 @@ def stack_local_down(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print
 
 
 def stack_local_status(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print) -> bool:
-    """`superset-divolte stack local status`: print what runs; True if every service is healthy."""
-    status = LocalStack(workdir).status()
-    progress(format_status(status))
+    """`superset-divolte stack local status`: print what runs and what Druid ingests; True if all is healthy."""
+    stack = LocalStack(workdir)
+    status = stack.status()
+    progress(format_status(status, ingestion_of(stack) if status["services"]["coordinator"]["healthy"] else []))
     return all(s["healthy"] for s in status["services"].values())
 
 
-def format_status(status: dict) -> str:
-    """Human-readable lines for `stack local status`."""
+def ingestion_of(stack: LocalStack) -> list[SupervisorStatus]:
+    """What each Druid supervisor of the stack has ingested, and rejected."""
+    from superset_divolte.druid_client import DruidClient
+
+    client = DruidClient(overlord_url=stack.overlord_url, broker_url=stack.druid_router_or_broker_url)
+    return [client.supervisor_status(supervisor_id) for supervisor_id in client.supervisor_ids()]
+
+
+def format_status(status: dict, ingestion: Sequence[SupervisorStatus] = ()) -> str:
+    """Human-readable lines for `stack local status`: services, then one line per supervisor."""
     lines = [f"local stack in {status['workdir']}"]
     for name, s in status["services"].items():
         state = ("healthy" if s["healthy"] else "starting/unhealthy") if s["running"] else "stopped"
@@ -344,6 +356,9 @@ def format_status(status: dict) -> str:
         lines.append(f"  {name:<12} {state:<18} port {s['port']:<6} pid {s['pid'] or '-'}{rss}  log {s['log']}")
     lines.append(f"  Kafka {status['kafka_bootstrap']}  Druid SQL {status['druid_sql_url']}  "
                  f"overlord {status['overlord_url']}")
+    lines += [f"  supervisor {s.id}: {s.state}, processed {s.processed:,}, unparseable {s.unparseable:,}, "
+              f"with errors {s.processed_with_error:,}, thrown away {s.thrown_away:,}, lag {s.lag}"
+              for s in ingestion]
     return "\n".join(lines)
 
 

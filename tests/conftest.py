@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,9 +21,19 @@ REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 TEST_PASSWORD = "test-admin-password-1"
 DEMO_EVENTS = 60_000
-DEMO_END = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
-"""The fixture's events end at today's midnight (UTC), so the charts' ranges relative to now ("Last week",
-"last 28 days") hold them whatever the date; every fixed range of the tests is derived from it."""
+FRIDAY = 4
+
+
+def _latest_friday_midnight() -> datetime:
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=(today.weekday() - FRIDAY) % 7)
+
+
+DEMO_END = _latest_friday_midnight().isoformat()
+"""The fixture's events end at the latest Friday 00:00 (UTC). The generator's weekly rhythm then lays out the
+same events every week, shifted by whole weeks, so what the tests rely on (a decisive experiment over
+sessions, say) holds on any date; and the charts' ranges relative to now ("Last week", "last 28 days") still
+hold at least a day of them. Every fixed range of the tests is derived from it."""
 
 
 @dataclass(frozen=True)

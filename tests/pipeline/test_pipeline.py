@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer
 
+from conftest import run_cli
 from superset_divolte.druid_client import DruidClient, supervisor_spec
 from superset_divolte.event_schema import event_fields
 from superset_divolte.kafka_sink import (decode_event, encode_event, ensure_topic, load_schema, produce_raw,
@@ -123,6 +124,10 @@ def test_bad_bytes_are_counted_unparseable_and_good_records_all_arrive(
                         and s, 60.0)
     assert status.unparseable == len(bad)
     assert status.processed == len(events)
+    # What a person runs to see it: the stack's status names the supervisor with its counts.
+    shown = run_cli("stack", "local", "status", "--workdir", str(stack.workdir)).stderr
+    assert (f"supervisor {stream}: RUNNING, processed {len(events):,}, unparseable {len(bad)}, "
+            "with errors 0, thrown away 0") in shown, shown
 
 
 def test_killing_the_indexer_mid_ingestion_loses_and_duplicates_nothing(
