@@ -186,7 +186,10 @@ class StackLayout:
             "log.dirs": str(self.var(service)), "num.partitions": "1",
             "offsets.topic.replication.factor": "1", "offsets.topic.num.partitions": "1",
             "transaction.state.log.replication.factor": "1", "transaction.state.log.min.isr": "1",
-            "group.initial.rebalance.delay.ms": "0", "log.retention.hours": "168"})
+            "group.initial.rebalance.delay.ms": "0",
+            # Divolte stamps each record with its event time, and backfilled or generated traffic is days
+            # old: time-based retention would delete it from under Druid (OffsetOutOfRange). Keep by size.
+            "log.retention.ms": "-1", "log.retention.bytes": str(2 * 2**30)})
         (conf / "log4j.properties").write_text(
             "log4j.rootLogger=INFO, stdout\n"
             "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
