@@ -57,14 +57,16 @@ var VERDICT_COLOURS = {
   winner: { background: "rgba(32, 167, 96, 0.14)", border: "rgb(32, 140, 80)" },
   no_difference: { background: "rgba(66, 133, 244, 0.14)", border: "rgb(50, 110, 210)" }
 };
-var cell = {
+var wideCell = {
   padding: "4px 8px",
   textAlign: "right",
   whiteSpace: "nowrap",
   verticalAlign: "top",
   borderBottom: "1px solid rgba(128, 128, 128, 0.25)"
 };
-var header = { ...cell, whiteSpace: "normal", verticalAlign: "bottom", fontWeight: 600 };
+var wideHeader = { ...wideCell, whiteSpace: "normal", verticalAlign: "bottom", fontWeight: 600 };
+var narrowCell = { ...wideCell, padding: "4px 4px" };
+var narrowHeader = { ...wideHeader, padding: "4px 4px" };
 var muted = { opacity: 0.65, fontSize: "0.85em" };
 var secondLine = { ...muted, display: "block" };
 var NARROW = 720;
@@ -79,9 +81,9 @@ function numberData(test, value, interval) {
 function IntervalBar({
   interval,
   estimate,
-  margin
+  margin,
+  width
 }) {
-  const width = 90;
   const height = 12;
   const extent = Math.max(Math.abs(interval[0]), Math.abs(interval[1]), margin, 1e-9) * 1.1;
   const x = (value) => (Math.max(-extent, Math.min(extent, value)) + extent) / (2 * extent) * width;
@@ -107,6 +109,7 @@ function VariantRow({
   narrow
 }) {
   const sequential = variant.sequential;
+  const cell = narrow ? narrowCell : wideCell;
   const optional = narrow ? { ...cell, display: "none" } : cell;
   const showTag = variant.isControl && variant.name.toLowerCase() !== "control";
   return /* @__PURE__ */ react_default.createElement(
@@ -129,7 +132,15 @@ function VariantRow({
         style: cell,
         ...numberData("sequential-difference", variant.difference, sequential ? sequential.interval : null)
       },
-      sequential && variant.difference !== null ? /* @__PURE__ */ react_default.createElement(react_default.Fragment, null, formatPoints(variant.difference), /* @__PURE__ */ react_default.createElement(IntervalBar, { interval: sequential.interval, estimate: variant.difference, margin }), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(sequential.interval, (v) => formatPoints(v)))) : null
+      sequential && variant.difference !== null ? /* @__PURE__ */ react_default.createElement(react_default.Fragment, null, formatPoints(variant.difference), /* @__PURE__ */ react_default.createElement(
+        IntervalBar,
+        {
+          interval: sequential.interval,
+          estimate: variant.difference,
+          margin,
+          width: narrow ? 56 : 90
+        }
+      ), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(sequential.interval, (v) => formatPoints(v)))) : null
     ),
     /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("always-valid-p", sequential ? sequential.pValue : null) }, sequential ? formatPValue(sequential.pValue) : ""),
     /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("probability-best", variant.probabilityBest) }, formatProbability(variant.probabilityBest))
@@ -154,6 +165,7 @@ function ExperimentChart(props) {
   const margin = settings.practicalEffect * controlRate;
   const comparisons = Math.max(1, result.variants.length - 1);
   const narrow = width < NARROW;
+  const header = narrow ? narrowHeader : wideHeader;
   return /* @__PURE__ */ react_default.createElement(
     "div",
     {

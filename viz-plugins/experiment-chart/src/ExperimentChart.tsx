@@ -23,14 +23,17 @@ const VERDICT_COLOURS: Record<VerdictKind, { background: string; border: string 
   no_difference: { background: 'rgba(66, 133, 244, 0.14)', border: 'rgb(50, 110, 210)' },
 };
 
-const cell: React.CSSProperties = {
+const wideCell: React.CSSProperties = {
   padding: '4px 8px',
   textAlign: 'right',
   whiteSpace: 'nowrap',
   verticalAlign: 'top',
   borderBottom: '1px solid rgba(128, 128, 128, 0.25)',
 };
-const header: React.CSSProperties = { ...cell, whiteSpace: 'normal', verticalAlign: 'bottom', fontWeight: 600 };
+const wideHeader: React.CSSProperties = { ...wideCell, whiteSpace: 'normal', verticalAlign: 'bottom', fontWeight: 600 };
+// Half a dashboard row is narrow: tighter cells and a shorter interval bar keep every column on screen.
+const narrowCell: React.CSSProperties = { ...wideCell, padding: '4px 4px' };
+const narrowHeader: React.CSSProperties = { ...wideHeader, padding: '4px 4px' };
 const muted: React.CSSProperties = { opacity: 0.65, fontSize: '0.85em' };
 const secondLine: React.CSSProperties = { ...muted, display: 'block' };
 
@@ -57,12 +60,13 @@ function IntervalBar({
   interval,
   estimate,
   margin,
+  width,
 }: {
   interval: [number, number];
   estimate: number;
   margin: number;
+  width: number;
 }) {
-  const width = 90;
   const height = 12;
   const extent = Math.max(Math.abs(interval[0]), Math.abs(interval[1]), margin, 1e-9) * 1.1;
   const x = (value: number) => ((Math.max(-extent, Math.min(extent, value)) + extent) / (2 * extent)) * width;
@@ -93,6 +97,7 @@ function VariantRow({
   narrow: boolean;
 }) {
   const sequential = variant.sequential;
+  const cell = narrow ? narrowCell : wideCell;
   const optional: React.CSSProperties = narrow ? { ...cell, display: 'none' } : cell;
   const showTag = variant.isControl && variant.name.toLowerCase() !== 'control';
   return (
@@ -126,7 +131,12 @@ function VariantRow({
         {sequential && variant.difference !== null ? (
           <>
             {formatPoints(variant.difference)}
-            <IntervalBar interval={sequential.interval} estimate={variant.difference} margin={margin} />
+            <IntervalBar
+              interval={sequential.interval}
+              estimate={variant.difference}
+              margin={margin}
+              width={narrow ? 56 : 90}
+            />
             <span style={secondLine}>{formatInterval(sequential.interval, v => formatPoints(v))}</span>
           </>
         ) : null}
@@ -165,6 +175,7 @@ export default function ExperimentChart(props: ExperimentChartProps) {
   const margin = settings.practicalEffect * controlRate;
   const comparisons = Math.max(1, result.variants.length - 1);
   const narrow = width < NARROW;
+  const header = narrow ? narrowHeader : wideHeader;
   return (
     <div
       data-test="experiment-chart"
