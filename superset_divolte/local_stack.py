@@ -333,10 +333,19 @@ def stack_local_down(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print
 
 def stack_local_status(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print) -> bool:
     """`superset-divolte stack local status`: print what runs and what Druid ingests; True if all is healthy."""
+    from superset_divolte.druid_client import DruidError
+
     stack = LocalStack(workdir)
     status = stack.status()
-    progress(format_status(status, ingestion_of(stack) if status["services"]["coordinator"]["healthy"] else []))
-    return all(s["healthy"] for s in status["services"].values())
+    ingestion: list[SupervisorStatus] = []
+    problem = None
+    if status["services"]["coordinator"]["healthy"]:
+        try:
+            ingestion = ingestion_of(stack)
+        except DruidError as error:
+            problem = f"  supervisors unknown: {error}"
+    progress(format_status(status, ingestion) + (f"\n{problem}" if problem else ""))
+    return problem is None and all(s["healthy"] for s in status["services"].values())
 
 
 def ingestion_of(stack: LocalStack) -> list[SupervisorStatus]:
