@@ -106,8 +106,7 @@ class LocalStack:
             self._wait_worker(progress, timeout)
         except StackError:
             # A failed start leaves running only what ran before it.
-            for group in STOP_ORDER:
-                self._stop_group([name for name in group if name in launched], progress)
+            self._stop_in_order(launched, progress)
             raise
         self.timings["start"] = time.monotonic() - begun
         self.timings["total"] = time.monotonic() - started
@@ -120,9 +119,7 @@ class LocalStack:
 
     def down(self, progress: Progress = print) -> dict[str, str]:
         """Stop every process this working folder started (SIGTERM, then SIGKILL after a deadline)."""
-        outcome: dict[str, str] = {}
-        for group in STOP_ORDER:
-            outcome.update(self._stop_group(group, progress))
+        outcome = self._stop_in_order(SERVICES, progress)
         progress("stack down: " + ", ".join(f"{k} {v}" for k, v in outcome.items()))
         return outcome
 
@@ -187,8 +184,7 @@ class LocalStack:
         child = self._children.get(name)
         if child is not None:
             return child.poll() is not None
-        record = ProcessRecord.load(self.workdir / "run", name)
-        return record is None or not is_ours(record.pid, self.marker)
+        return self._record(name) is None
 
     def _reap(self) -> None:
         """Collect exited children started by this Python process (else they linger as zombies)."""
@@ -270,6 +266,13 @@ class LocalStack:
         except TimeoutError:
             raise StackError(f"the overlord ({self.overlord_url}) lists no indexer worker; read "
                              f"{self.workdir / 'log' / 'indexer.log'} and coordinator.log") from None
+
+    def _stop_in_order(self, names: Sequence[str], progress: Progress) -> dict[str, str]:
+        """Stop the named services, Druid's before Kafka and ZooKeeper."""
+        outcome: dict[str, str] = {}
+        for group in STOP_ORDER:
+            outcome.update(self._stop_group([name for name in group if name in names], progress))
+        return outcome
 
     def _stop_group(self, names: list[str], progress: Progress) -> dict[str, str]:
         """SIGTERM the running ones together, wait, SIGKILL what is left after the deadline."""

@@ -89,7 +89,6 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
     minutes = int(window_minutes)
     if minutes <= 0:
         raise FunnelDefinitionError(f"the funnel window must be positive, got {minutes} minutes")
-    events = f'"{table}" e'
     event_time = 'e."__time"'
     ctes = [f'attempts1 AS (SELECT "partyId" AS party, "__time" AS t1 FROM "{table}" '
             f"""WHERE "eventType" = '{names[0]}'{_time_filter(from_dttm, to_dttm)})"""]
@@ -101,7 +100,7 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
         ctes.append(
             f"attempts{number} AS (SELECT p.party, {carried}, "
             f"MIN(CASE WHEN {qualifies} THEN {event_time} END) AS t{number} "
-            f'FROM {events} JOIN attempts{number - 1} p ON p.party = e."partyId" '
+            f'FROM "{table}" e JOIN attempts{number - 1} p ON p.party = e."partyId" '
             f"""WHERE e."eventType" IN ('{names[0]}', '{name}'){_time_filter(from_dttm, to_dttm, event_time)} """
             f"GROUP BY p.party, {carried})")
     last = len(names)
