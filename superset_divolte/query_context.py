@@ -145,6 +145,19 @@ def _experiment_query(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cohort_triangle_query(params: dict[str, Any]) -> dict[str, Any]:
+    """As the cohort triangle's buildQuery: one row per cohort and week since the first visit."""
+    visitors = _sum_of(params.get("visitors_column") or "visitors", "returning_visitors")
+    cohort_size = {**_sum_of(params.get("cohort_size_column") or "cohort_visitors", "cohort_size"), "aggregate": "MAX"}
+    return {
+        "columns": [params.get("cohort_column") or "cohort_week",
+                    params.get("offset_column") or "weeks_since_first_visit"],
+        "metrics": [visitors, cohort_size],
+        "orderby": [],
+        "row_limit": 10_000,
+    }
+
+
 QUERY_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "pie": _aggregate_query,
     "funnel": _aggregate_query,
@@ -157,6 +170,7 @@ QUERY_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         _timeseries_query(params) if (params.get("x_axis") or TIME_COLUMN) == TIME_COLUMN
         else _category_query(params)),
     "divolte_experiment": _experiment_query,
+    "divolte_cohort_triangle": _cohort_triangle_query,
     "heatmap_v2": _heatmap_query,
 }
 """Chart types whose query context the bundle can derive from params."""

@@ -10,13 +10,30 @@ import re
 from datetime import datetime
 from typing import Callable, Sequence
 
+from jinja2.exceptions import TemplateError
+
 from superset_divolte.event_store import EVENTS_TABLE
 
 STEP_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+WINDOW_TEXT = re.compile(r"^\s*(\d{1,6})\s*(minute|hour|day|week)s?\s*$", re.IGNORECASE)
+MINUTES_PER = {"minute": 1, "hour": 60, "day": 1440, "week": 10_080}
+MAX_WINDOW_MINUTES = 366 * 1440
 ENGINES = ("duckdb", "druid")
 
 
-class FunnelDefinitionError(ValueError):
+class MacroArgumentError(ValueError, TemplateError):
+    """A macro argument that cannot become SQL.
+
+    A Jinja ``TemplateError``, so Superset answers the chart data request
+    with its message as a JSON error (HTTP 400) instead of a server error.
+    """
+
+    def __init__(self, message: str) -> None:
+        ValueError.__init__(self, message)
+        TemplateError.__init__(self, message)
+
+
+class FunnelDefinitionError(MacroArgumentError):
     """A funnel's steps or window cannot be turned into SQL."""
 
 
@@ -24,12 +41,30 @@ def _steps_from(steps: str | Sequence[str]) -> list[str]:
     names = [step.strip() for step in (steps.split(",") if isinstance(steps, str) else steps)]
     names = [name for name in names if name]
     if len(names) < 2:
-        raise FunnelDefinitionError(f"a funnel needs at least two steps, got {names!r}")
+        raise FunnelDefinitionError(f"a funnel needs at least two steps in order, got {names!r}: "
+                                    "pick two or more event types in the dashboard's 'Funnel steps' filter")
     for name in names:
         if not STEP_NAME.match(name):
             raise FunnelDefinitionError(
                 f"funnel step {name!r} is not an event type (letters, digits, _ . : - only)")
     return names
+
+
+def window_minutes_of(window: int | str) -> int:
+    """Minutes of a conversion window given as minutes (1440, "1440") or text ("24 hours", "7 days")."""
+    text = str(window).strip()
+    match = WINDOW_TEXT.match(text)
+    if text.isdigit():
+        minutes = int(text)
+    elif match:
+        minutes = int(match.group(1)) * MINUTES_PER[match.group(2).lower()]
+    else:
+        raise FunnelDefinitionError(
+            f"the funnel window {text!r} is not a duration: give minutes (1440) or a number with "
+            "minutes, hours, days or weeks ('24 hours')")
+    if not 1 <= minutes <= MAX_WINDOW_MINUTES:
+        raise FunnelDefinitionError(f"the funnel window must be between 1 minute and 366 days, got {text!r}")
+    return minutes
 
 
 def _window_end(engine: str, start: str, minutes: int) -> str:
@@ -56,8 +91,8 @@ def _time_filter(from_dttm: datetime | str | None, to_dttm: datetime | str | Non
     return "".join(f" AND {bound}" for bound in bounds)
 
 
-def _case_by_step(values: Sequence[str]) -> str:
-    return "CASE step_number " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values, start=1)) + " END"
+def _case_by_step(values: Sequence[str], column: str = "step_number", first: int = 1) -> str:
+    return f"CASE {column} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values, start=first)) + " END"
 
 
 def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | str = 1440,
@@ -86,9 +121,7 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
     if engine not in ENGINES:
         raise FunnelDefinitionError(f"engine {engine!r} is not one of {ENGINES}")
     names = _steps_from(steps)
-    minutes = int(window_minutes)
-    if minutes <= 0:
-        raise FunnelDefinitionError(f"the funnel window must be positive, got {minutes} minutes")
+    minutes = window_minutes_of(window_minutes)
     event_time = 'e."__time"'
     ctes = [f'attempts1 AS (SELECT "partyId" AS party, "__time" AS t1 FROM "{table}" '
             f"""WHERE "eventType" = '{names[0]}'{_time_filter(from_dttm, to_dttm)})"""]
@@ -120,5 +153,74 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
     )
 
 
-JINJA_MACROS: dict[str, Callable[..., str]] = {"divolte_funnel": funnel_sql}
+WEEK_MS = 7 * 86_400_000
+FIRST_MONDAY_MS = 4 * 86_400_000
+"""1970-01-05, the first Monday after the epoch: week numbers count ISO weeks (Monday to Sunday, UTC) from it."""
+DEFAULT_RETENTION_WEEKS = 12
+
+
+class RetentionDefinitionError(MacroArgumentError):
+    """A retention table's number of weeks cannot be turned into SQL."""
+
+
+def _week_number(engine: str, column: str = '"__time"') -> str:
+    if engine == "druid":
+        return f"(TIMESTAMP_TO_MILLIS({column}) - {FIRST_MONDAY_MS}) / {WEEK_MS}"
+    return f"((epoch_ms({column}) - {FIRST_MONDAY_MS}) // {WEEK_MS})"
+
+
+def _week_start(engine: str, number: str) -> str:
+    millis = f"{number} * {WEEK_MS} + {FIRST_MONDAY_MS}"
+    return f"MILLIS_TO_TIMESTAMP({millis})" if engine == "druid" else f"epoch_ms(CAST({millis} AS BIGINT))"
+
+
+def _weeks_contain(engine: str, weeks: str, number: str) -> str:
+    return f"ARRAY_CONTAINS({weeks}, {number})" if engine == "druid" else f"list_contains({weeks}, {number})"
+
+
+def retention_sql(engine: str, weeks: int | str = DEFAULT_RETENTION_WEEKS, table: str = EVENTS_TABLE) -> str:
+    """SQL for weekly retention cohorts: one row per cohort and week since the first visit.
+
+    A visitor's cohort is the ISO week (Monday, UTC) of their first event; they
+    are retained in week k when they have any event in the k-th week after it.
+    Rows run from week 0 (every visitor of the cohort) to ``weeks``, and only
+    up to the newest cohort's week: a later week has not happened yet for any
+    cohort, so it is left out rather than shown as 0. Columns: ``cohort_week``,
+    ``weeks_since_first_visit``, ``visitors``, ``cohort_visitors``, ``retention``.
+
+    No join on the raw events (Druid plans none well at this size): one group
+    by visitor collects their first week and the set of weeks they were seen;
+    one group by cohort counts, per week offset, the visitors whose set holds
+    it; UNNEST turns that row into a row per offset, as the funnel does.
+    """
+    if engine not in ENGINES:
+        raise RetentionDefinitionError(f"engine {engine!r} is not one of {ENGINES}")
+    try:
+        horizon = int(weeks)
+    except (TypeError, ValueError):
+        raise RetentionDefinitionError(f"retention weeks must be a whole number, got {weeks!r}") from None
+    if not 1 <= horizon <= 52:
+        raise RetentionDefinitionError(f"retention weeks must be between 1 and 52, got {horizon}")
+    week = _week_number(engine)
+    seen = (f"ARRAY_AGG(DISTINCT {week}, 8192)" if engine == "druid" else f"list(DISTINCT {week})")
+    offsets = range(horizon + 1)
+    returned = ", ".join(
+        f"SUM(CASE WHEN {_weeks_contain(engine, 'weeks', f'first_week + {k}')} THEN 1 ELSE 0 END) AS returned{k}"
+        for k in offsets)
+    visitors = _case_by_step([f"returned{k}" for k in offsets], "weeks_since_first_visit", first=0)
+    numbers = ", ".join(str(k) for k in offsets)
+    return (
+        f'WITH visitors AS (SELECT "partyId" AS party, MIN({week}) AS first_week, {seen} AS weeks '
+        f'FROM "{table}" GROUP BY "partyId"),\n'
+        f"cohorts AS (SELECT first_week, COUNT(*) AS cohort_visitors, {returned}, "
+        f"MAX(first_week) OVER () AS newest_week FROM visitors GROUP BY first_week)\n"
+        f"SELECT {_week_start(engine, 'first_week')} AS cohort_week, weeks_since_first_visit,\n"
+        f"  {visitors} AS visitors, cohort_visitors,\n"
+        f"  CAST({visitors} AS DOUBLE) / cohort_visitors AS retention\n"
+        f"FROM cohorts CROSS JOIN UNNEST(ARRAY[{numbers}]) AS offsets(weeks_since_first_visit)\n"
+        f"WHERE first_week + weeks_since_first_visit <= newest_week"
+    )
+
+
+JINJA_MACROS: dict[str, Callable[..., str]] = {"divolte_funnel": funnel_sql, "divolte_retention": retention_sql}
 """Macros by the name dataset SQL calls them with."""

@@ -28,6 +28,11 @@ PLUGINS: tuple[VizPlugin, ...] = (
         name="Experiment (A/B test)",
         bundle="experiment-chart.js",
     ),
+    VizPlugin(
+        key="divolte_cohort_triangle",
+        name="Cohort triangle (retention)",
+        bundle="cohort-triangle.js",
+    ),
 )
 
 # Looked up by file name, so a request can only ever reach a listed bundle:

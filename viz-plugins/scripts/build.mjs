@@ -16,7 +16,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_OUTDIR = path.resolve(ROOT, '..', 'superset_divolte', 'viz_plugins', 'bundles');
 
 /** One entry per plugin folder: its entry point and its bundle's file name. */
-export const PLUGINS = [{ entry: 'experiment-chart/src/index.ts', bundle: 'experiment-chart.js' }];
+export const PLUGINS = [
+  { entry: 'experiment-chart/src/index.ts', bundle: 'experiment-chart.js' },
+  { entry: 'cohort-triangle/src/index.ts', bundle: 'cohort-triangle.js' },
+];
 
 function outdirFromArgs(argv) {
   const i = argv.indexOf('--outdir');

@@ -824,7 +824,7 @@ function buildQuery(formData) {
   ]);
 }
 
-// experiment-chart/src/controlPanel.ts
+// shared/src/controls.ts
 function columnControl(name, label, defaultColumn, description) {
   return {
     name,
@@ -836,14 +836,13 @@ function columnControl(name, label, defaultColumn, description) {
       freeForm: true,
       clearable: false,
       mapStateToProps: (state) => ({
-        choices: (state.datasource?.columns ?? []).map((column) => [
-          column.column_name,
-          column.column_name
-        ])
+        choices: (state.datasource?.columns ?? []).map((column) => [column.column_name, column.column_name])
       })
     }
   };
 }
+
+// experiment-chart/src/controlPanel.ts
 var experimentRows = [
   [
     {

@@ -6,32 +6,8 @@
  * triggers: changing them re-renders without re-running the query.
  */
 import { DEFAULT_SETTINGS } from './stats';
+import { columnControl } from '../../shared/src/controls';
 import { DEFAULT_COLUMNS, DEFAULT_UNIT, FIELDS, UNITS } from './settings';
-
-interface ControlPanelState {
-  datasource?: { columns?: { column_name: string }[] } | null;
-}
-
-/** A column picker over the dataset's columns that also accepts a typed name. */
-function columnControl(name: string, label: string, defaultColumn: string, description: string) {
-  return {
-    name,
-    config: {
-      type: 'SelectControl',
-      label,
-      description,
-      default: defaultColumn,
-      freeForm: true,
-      clearable: false,
-      mapStateToProps: (state: ControlPanelState) => ({
-        choices: (state.datasource?.columns ?? []).map(column => [
-          column.column_name,
-          column.column_name,
-        ]),
-      }),
-    },
-  };
-}
 
 const experimentRows = [
   [
