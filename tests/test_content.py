@@ -63,7 +63,8 @@ WHOLE_SPAN = time_range(days_before_end(14), FIXTURE_END)
 PEAK_QUARTER = time_range(days_before_end(10 / 24), days_before_end(9.75 / 24))
 """A quarter of an hour full of events (14:00 on the last day), for the live tile's 'last 15 minutes'."""
 DASHBOARDS = {"traffic-overview": "traffic_overview", "sessions-and-funnels": "sessions_and_funnels",
-              "experiments": "experiments", "technology-popularity": "technology_popularity"}
+              "experiments": "experiments", "technology-popularity": "technology_popularity",
+              "retention": "retention", "funnels": "funnels"}
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------
