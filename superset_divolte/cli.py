@@ -38,10 +38,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from superset_divolte import demo
 
     settings = demo.DemoSettings(home=args.home.resolve(), assets=args.assets.resolve(),
-                                 generator=_generator_settings(args), regenerate=args.regenerate)
-    app, bundle, _ = demo.prepare(settings)
+                                 generator=_generator_settings(args), regenerate=args.regenerate,
+                                 verbose=args.verbose)
+    app, bundle, _, login = demo.prepare(settings)
     if args.serve:
-        demo.serve(app, bundle.uuids("databases")[0], args.port)
+        demo.serve(app, bundle.uuids("databases")[0], args.port, login)
+    else:
+        print(login.text(f"http://127.0.0.1:{args.port}{demo.DASHBOARD_PATH} (once served: drop --no-serve)"),
+              file=sys.stderr)
     return 0
 
 
@@ -145,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8088)
     demo.add_argument("--regenerate", action="store_true", help="generate the events again")
     demo.add_argument("--no-serve", dest="serve", action="store_false", help="prepare, then exit")
+    demo.add_argument("--verbose", action="store_true", help="keep Superset's and the migrations' INFO logs")
     demo.set_defaults(handler=cmd_demo)
 
     events = commands.add_parser("events", help="clickstream events").add_subparsers(dest="action", required=True)

@@ -17,6 +17,8 @@ from superset_divolte.sql_macros import JINJA_MACROS
 SECRET_KEY_VARIABLE = "SUPERSET_SECRET_KEY"
 METADATA_URI_VARIABLE = "SUPERSET_DIVOLTE_METADATA_URI"
 HOME_VARIABLE = "SUPERSET_HOME"
+LOG_LEVEL_VARIABLE = "SUPERSET_DIVOLTE_LOG_LEVEL"
+"""Superset's log level (INFO unless set; the demo sets ERROR unless --verbose)."""
 MIN_SECRET_KEY_LENGTH = 32
 WELL_KNOWN_SECRET_KEYS = frozenset({
     "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET",
@@ -78,6 +80,9 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
         # the engines (DuckDB, Druid) answer these aggregates directly.
         "DATA_CACHE_CONFIG": {"CACHE_TYPE": "NullCache"},
         "SUPERSET_WEBSERVER_TIMEOUT": 120,
+        "LOG_LEVEL": environment.get(LOG_LEVEL_VARIABLE, "INFO").upper(),
+        # Migrations log through Superset's own logging (and its level), not alembic.ini's.
+        "ALEMBIC_SKIP_LOG_CONFIG": True,
         "ROW_LIMIT": 50_000,
     }
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from superset_divolte import event_store, ground_truth
 from superset_divolte.assets import load_tree
+from superset_divolte.config import LOG_LEVEL_VARIABLE
 from superset_divolte.bundle import Bundle, build_bundle
 from superset_divolte.events import GeneratorSettings, generate_events, live_events
 from superset_divolte.progress import ProgressPrinter
@@ -47,6 +48,8 @@ class DemoSettings:
     assets: Path
     generator: GeneratorSettings
     regenerate: bool = False
+    verbose: bool = False
+    """Keep Superset's and the migrations' INFO logs (hundreds of lines on a first run)."""
 
     @property
     def duckdb_path(self) -> Path:
@@ -76,22 +79,45 @@ def generate_clickstream(settings: DemoSettings, out: TextIO = sys.stderr) -> in
     return len(records)
 
 
-def prepare(settings: DemoSettings, out: TextIO = sys.stderr) -> tuple["Flask", Bundle, ProvisionReport]:
+@dataclass(frozen=True)
+class Login:
+    """How to sign in to the demo's Superset: printed last, where a first-time user looks."""
+
+    home: Path
+    password: str | None
+    """The admin password when this run made it up; None when it was chosen or made on an earlier run."""
+
+    def text(self, url: str) -> str:
+        """The lines to print under the URL."""
+        if self.password:
+            secret = f"password: {self.password}  (made up now and shown once: note it)"
+        elif os.environ.get(ADMIN_PASSWORD_VARIABLE):
+            secret = f"password: the one in {ADMIN_PASSWORD_VARIABLE}"
+        else:
+            secret = "password: the one shown when this home was first prepared"
+        home = self.home
+        reset = (f'SUPERSET_HOME={home} SUPERSET_CONFIG_PATH={home / "superset_config.py"} '
+                 f'SUPERSET_SECRET_KEY="$(cat {home / "secret_key"})" '
+                 f"superset fab reset-password --username {ADMIN_USERNAME} --password NEW-PASSWORD")
+        return (f"\nSuperset: {url}\n  user: {ADMIN_USERNAME}\n  {secret}\n"
+                f"  a new password: {reset}\n")
+
+
+def prepare(settings: DemoSettings, out: TextIO = sys.stderr) -> tuple["Flask", Bundle, ProvisionReport, Login]:
     """Make or reuse the home: events, metadata, admin, provisioned assets."""
     home = SupersetHome(settings.home)
+    if not settings.verbose:
+        os.environ.setdefault(LOG_LEVEL_VARIABLE, "ERROR")
     home.prepare_environment()
     os.environ[event_store.DUCKDB_PATH_VARIABLE] = str(settings.duckdb_path.resolve())
     generate_clickstream(settings, out)
     app = create_superset_app()
     initialize(home, app)
     password = ensure_admin(app, os.environ.get(ADMIN_PASSWORD_VARIABLE))
-    if password:
-        print(f"\nSuperset admin created: user '{ADMIN_USERNAME}', password '{password}'"
-              "\n(shown once; set SUPERSET_DIVOLTE_ADMIN_PASSWORD to choose it)\n", file=out)
     bundle = build_bundle(load_tree(settings.assets), TARGET)
     report = provision_local(app, bundle)
     print(report.summary(), file=out)
-    return app, bundle, report
+    return app, bundle, report, Login(settings.home, password)
 
 
 class Trickle(threading.Thread):
@@ -130,15 +156,17 @@ class Trickle(threading.Thread):
         self.join(timeout=30)
 
 
-def serve(app: "Flask", database_uuid: str, port: int, out: TextIO = sys.stderr) -> None:
+DASHBOARD_PATH = "/superset/dashboard/technology-popularity/"
+
+
+def serve(app: "Flask", database_uuid: str, port: int, login: Login, out: TextIO = sys.stderr) -> None:
     """Serve Superset on 127.0.0.1:``port`` with the trickle running; Ctrl-C stops both."""
     # Ctrl-C and a plain kill both end the server loop, so the trickle is always stopped.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     trickle = Trickle(app, database_uuid)
     trickle.start()
-    print(f"\nSuperset with the clickstream dashboards: http://127.0.0.1:{port}/superset/dashboard/technology-popularity/"
-          "\nCtrl-C stops it.", file=out)
+    print(login.text(f"http://127.0.0.1:{port}{DASHBOARD_PATH}") + "Ctrl-C stops it.", file=out, flush=True)
     try:
         app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False, debug=False)
     except KeyboardInterrupt:

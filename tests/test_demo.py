@@ -48,3 +48,15 @@ def test_donut_data_equals_the_ground_truth(demo: ProvisionedDemo) -> None:
     shown = {row["technology"]: row["clicks"] for row in result["data"]}
     assert shown == demo.ground_truth["clicks_by_technology"]
     assert sum(shown.values()) == demo.ground_truth["events_by_type"]["click"]
+
+
+def test_first_run_prints_how_to_log_in_last_without_migration_logs(demo: ProvisionedDemo) -> None:
+    lines = [line for line in demo.demo_output.splitlines() if line.strip()]
+    last = "\n".join(lines[-4:])
+    assert "Superset: http://127.0.0.1:8088/superset/dashboard/technology-popularity/" in last
+    assert "user: admin" in last
+    assert "password: the one in SUPERSET_DIVOLTE_ADMIN_PASSWORD" in last
+    assert f"SUPERSET_HOME={demo.home}" in last and "superset fab reset-password --username admin" in last
+    # The migrations' hundreds of INFO lines (and their warnings) are kept for --verbose.
+    assert not [line for line in lines if "alembic" in line or ":INFO:" in line or "Warning" in line]
+    assert len(lines) < 120
