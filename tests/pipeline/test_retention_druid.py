@@ -1,20 +1,26 @@
-"""Retention cohorts on Druid: the ``divolte_retention`` SQL, through Kafka into Druid, equals the ground truth."""
+"""Retention, funnels of chosen steps and the live tiles on Druid: their SQL, over events through Kafka, equals the ground truth."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import yaml
 
-from superset_divolte.druid_client import DruidClient
+from superset_divolte.assets import AssetLoader, resolve
+from superset_divolte.druid_client import DruidClient, supervisor_spec
 from superset_divolte.events import GeneratorSettings, generate_events
+from superset_divolte.ground_truth import funnel_counts
 from superset_divolte.ground_truth_retention import retention_cohorts
-from superset_divolte.kafka_sink import produce_records
+from superset_divolte.kafka_sink import ensure_topic, produce_records
 from superset_divolte.local_stack import LocalStack
-from superset_divolte.sql_macros import retention_sql
+from superset_divolte.sql_macros import funnel_sql, retention_sql, window_minutes_of
 
 pytestmark = pytest.mark.pipeline
+REPO = Path(__file__).resolve().parents[2]
 
 EVENTS = 8_000
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
@@ -28,11 +34,23 @@ def _day(epoch_or_text: Any) -> str:
     return str(epoch_or_text)[:10]
 
 
-def test_retention_on_druid_equals_the_ground_truth_over_five_weeks(
-        stack: LocalStack, druid: DruidClient, stream: str, say: Callable[[str], None]) -> None:
+@pytest.fixture(scope="module")
+def druid_events(stack: LocalStack, druid: DruidClient, say: Callable[[str], None],
+                 request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    """Five weeks of events in a stream of their own (shared by the checks below)."""
+    name = "analyst_retention_and_funnels"
+    ensure_topic(stack.kafka_bootstrap, name)
+    druid.submit_supervisor(supervisor_spec(stack.kafka_bootstrap, topic=name, datasource=name))
+    request.addfinalizer(lambda: druid.terminate_supervisor(name))
     events = generate_events(GeneratorSettings(seed=23, events=EVENTS, days=35, end=END))
-    assert produce_records(stack.kafka_bootstrap, stream, events) == EVENTS
-    druid.wait_for_count(stream, EVENTS, 300.0, progress=say)
+    assert produce_records(stack.kafka_bootstrap, name, events) == EVENTS
+    druid.wait_for_count(name, EVENTS, 300.0, progress=say)
+    return name, events
+
+
+def test_retention_on_druid_equals_the_ground_truth_over_five_weeks(
+        druid: DruidClient, druid_events: tuple[str, list[dict[str, Any]]]) -> None:
+    stream, events = druid_events
     rows = druid.sql(retention_sql("druid", 12, table=stream), context=CONTEXT)
     shown: dict[str, dict[int, int]] = {}
     for row in rows:
@@ -41,3 +59,35 @@ def test_retention_on_druid_equals_the_ground_truth_over_five_weeks(
     truth = {f"{cohort:%Y-%m-%d}": cells for cohort, cells in retention_cohorts(events).items()}
     assert len(truth) >= 5
     assert shown == truth
+
+
+@pytest.mark.parametrize("steps, window", [
+    (("pricingView", "signupStart", "signupComplete", "purchase"), "24 hours"),
+    (("pageView", "pricingView", "signupStart"), "1 hour"),
+    (("signupStart", "signupComplete"), "30 minutes"),
+])
+def test_funnel_of_chosen_steps_on_druid_equals_the_ground_truth(
+        druid: DruidClient, druid_events: tuple[str, list[dict[str, Any]]], steps: tuple[str, ...],
+        window: str) -> None:
+    stream, events = druid_events
+    rows = druid.sql(funnel_sql("druid", steps, window, table=stream), context=CONTEXT)
+    shown = [row["parties"] for row in sorted(rows, key=lambda row: row["step_number"])]
+    assert shown == funnel_counts(events, steps, window_minutes_of(window) * 60_000)
+
+
+def test_funnel_windows_and_the_age_of_the_newest_event_on_druid(
+        druid: DruidClient, druid_events: tuple[str, list[dict[str, Any]]]) -> None:
+    stream, events = druid_events
+    windows = resolve(_document("datasets/Clickstream/funnel_windows.yaml")["sql"], "druid")
+    assert [row["conversion_window"] for row in druid.sql(windows, context=CONTEXT)] == \
+        ["30 minutes", "1 hour", "24 hours", "7 days"]
+    metric = _document("charts/technology_newest_event_age.yaml")["params"]["metric"]["sqlExpression"]
+    before_ms = time.time() * 1000
+    (row,) = druid.sql(f'SELECT {resolve(metric, "druid")} AS age FROM "{stream}"', context=CONTEXT)
+    newest_ms = max(event["timestamp"] for event in events)
+    assert before_ms - newest_ms - 2000 <= row["age"] <= time.time() * 1000 - newest_ms + 2000
+
+
+def _document(path: str) -> dict[str, Any]:
+    folder = "datasets" if path.startswith("datasets/") else "dashboards"
+    return yaml.load((REPO / folder / path).read_text(), Loader=AssetLoader)
