@@ -64,7 +64,7 @@ function layoutFor(width) {
     padding: narrow ? "4px 4px" : "4px 8px",
     textAlign: "right",
     whiteSpace: "nowrap",
-    verticalAlign: "top",
+    verticalAlign: "middle",
     borderBottom: "1px solid rgba(128, 128, 128, 0.25)"
   };
   return {
@@ -76,6 +76,7 @@ function layoutFor(width) {
   };
 }
 var muted = { opacity: 0.7, fontSize: "0.85em" };
+var main3 = { fontSize: "1.3em", fontWeight: 600 };
 var secondLine = { ...muted, display: "block" };
 var validity = { ...secondLine, fontWeight: 400, fontStyle: "italic" };
 function numberData(test, value, interval) {
@@ -103,7 +104,7 @@ function IntervalBar({
 function UpliftCell({ variant, margin, layout }) {
   const sequential = variant.sequential;
   const interval = sequential ? sequential.upliftInterval : null;
-  return /* @__PURE__ */ react_default.createElement("td", { style: layout.cell, ...numberData("uplift", variant.uplift, interval) }, variant.isControl ? null : /* @__PURE__ */ react_default.createElement(react_default.Fragment, null, formatSignedPercent(variant.uplift), interval ? /* @__PURE__ */ react_default.createElement(IntervalBar, { interval, estimate: variant.uplift, margin, width: layout.barWidth }) : null, /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, interval ? formatInterval(interval, (v) => formatSignedPercent(v)) : "no conversions yet")));
+  return /* @__PURE__ */ react_default.createElement("td", { style: layout.cell, ...numberData("uplift", variant.uplift, interval) }, variant.isControl ? null : /* @__PURE__ */ react_default.createElement(react_default.Fragment, null, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatSignedPercent(variant.uplift)), interval ? /* @__PURE__ */ react_default.createElement(IntervalBar, { interval, estimate: variant.uplift, margin, width: layout.barWidth }) : null, /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, interval ? formatInterval(interval, (v) => formatSignedPercent(v)) : "no conversions yet")));
 }
 function VariantRow({ variant, margin, layout }) {
   const { cell, optional } = layout;
@@ -117,14 +118,14 @@ function VariantRow({ variant, margin, layout }) {
       "data-control": String(variant.isControl),
       "data-direction": variant.direction ?? ""
     },
-    /* @__PURE__ */ react_default.createElement("td", { style: { ...cell, textAlign: "left", fontWeight: 600 }, "data-test": "variant-name" }, variant.name, showTag ? /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, "control") : null),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("exposed", variant.exposed) }, formatCount(variant.exposed)),
+    /* @__PURE__ */ react_default.createElement("td", { style: { ...cell, textAlign: "left" }, "data-test": "variant-name" }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, variant.name), showTag ? /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, "control") : null),
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("exposed", variant.exposed) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatCount(variant.exposed))),
     /* @__PURE__ */ react_default.createElement("td", { style: optional, ...numberData("converted", variant.converted) }, formatCount(variant.converted)),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("rate", variant.rate, variant.rateInterval) }, formatPercent(variant.rate), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(variant.rateInterval, (v) => formatPercent(v)))),
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("rate", variant.rate, variant.rateInterval) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatPercent(variant.rate)), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(variant.rateInterval, (v) => formatPercent(v)))),
     /* @__PURE__ */ react_default.createElement(UpliftCell, { variant, margin, layout }),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("always-valid-p", sequential ? sequential.pValue : null) }, sequential ? formatPValue(sequential.pValue) : ""),
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("always-valid-p", sequential ? sequential.pValue : null) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, sequential ? formatPValue(sequential.pValue) : "")),
     /* @__PURE__ */ react_default.createElement("td", { style: optional, ...numberData("p-value", variant.zTest ? variant.zTest.pValue : null) }, variant.isControl ? "" : formatPValue(variant.zTest ? variant.zTest.pValue : null)),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("probability-best", variant.probabilityBest) }, formatProbability(variant.probabilityBest))
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("probability-best", variant.probabilityBest) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatProbability(variant.probabilityBest)))
   );
 }
 function HeaderRow({ unit, level, layout }) {
@@ -136,16 +137,21 @@ function HeaderRow({ unit, level, layout }) {
 function describeLeftOut(arms) {
   return arms.map((v) => `${v.name}: ${formatCount(v.exposed)} units, ${formatCount(v.converted)} conversions`).join("; ");
 }
+function plural(n, noun) {
+  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
 function SideNotes({ result }) {
   const srm = result.sampleRatio;
-  return /* @__PURE__ */ react_default.createElement("div", { style: { ...muted, marginTop: 6 } }, srm ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-srm", "data-value": String(srm.pValue), "data-passed": String(srm.passed) }, "Split check ", srm.passed ? "passed" : "FAILED", ": observed", " ", srm.observed.map((v) => `${v.name} ${formatPercent(v.share, 1)}`).join(", "), ", intended", " ", srm.observed.map((v) => formatPercent(v.intendedShare, 1)).join(" / "), " (sequential, p =", " ", formatPValue(srm.pValue), ").") : null, result.leftOut.length > 0 ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-left-out" }, "Left out of every test: ", describeLeftOut(result.leftOut), ".") : null, /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-footnote" }, "α = ", result.alpha, " over ", Math.max(1, result.variants.length * (result.variants.length - 1) / 2), " pair(s) of arms; exact mixture test replayed over ", formatCount(result.looks), " hourly looks from the start, so a verdict once reached stays. Shaded: uplift too small to matter."), result.warnings.map((warning) => /* @__PURE__ */ react_default.createElement("div", { key: warning, "data-test": "experiment-warning", style: { color: "rgb(200, 60, 60)" } }, warning)));
+  const arms = result.variants.length;
+  const pairs = arms * (arms - 1) / 2;
+  return /* @__PURE__ */ react_default.createElement("div", { style: { ...muted, marginTop: 8 } }, srm ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-srm", "data-value": String(srm.pValue), "data-passed": String(srm.passed) }, "Split check ", srm.passed ? "passed" : "FAILED", ": observed", " ", srm.observed.map((v) => `${v.name} ${formatPercent(v.share, 1)}`).join(", "), ", intended", " ", srm.observed.map((v) => formatPercent(v.intendedShare, 1)).join(" / "), " (sequential, p =", " ", formatPValue(srm.pValue), ").") : null, result.leftOut.length > 0 ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-left-out" }, "Left out of every test: ", describeLeftOut(result.leftOut), ".") : null, /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-footnote" }, "α = ", result.alpha, pairs > 1 ? `, split over ${pairs} pairs of arms` : "", ". Exact mixture test replayed over", " ", plural(result.looks, "hourly look"), " from the start: a verdict once reached stays. Shaded: an uplift too small to matter."), result.warnings.map((warning) => /* @__PURE__ */ react_default.createElement("div", { key: warning, "data-test": "experiment-warning", style: { color: "rgb(200, 60, 60)" } }, warning)));
 }
 function Message({ width, height, text: text2 }) {
   return /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-empty", style: { width, height, display: "flex", alignItems: "center", justifyContent: "center", opacity: 0.7 } }, text2);
 }
 function bodyFontSize(width, height, rows) {
   const byHeight = height / (rows * 2.6 + 12);
-  const byWidth = width / 52;
+  const byWidth = width / 46;
   return Math.max(12, Math.min(18, byHeight, byWidth));
 }
 function ExperimentChart(props) {
@@ -177,8 +183,7 @@ function ExperimentChart(props) {
         lineHeight: 1.35,
         boxSizing: "border-box",
         display: "flex",
-        flexDirection: "column",
-        justifyContent: "space-between"
+        flexDirection: "column"
       }
     },
     /* @__PURE__ */ react_default.createElement(
@@ -198,7 +203,7 @@ function ExperimentChart(props) {
       /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-headline", style: { fontSize: headlineSize, fontWeight: 700, lineHeight: 1.2 } }, verdict.headline),
       /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-detail" }, verdict.detail)
     ),
-    /* @__PURE__ */ react_default.createElement("table", { "data-test": "experiment-variants", style: { borderCollapse: "collapse", width: "100%" } }, /* @__PURE__ */ react_default.createElement("thead", null, /* @__PURE__ */ react_default.createElement(HeaderRow, { unit, level, layout })), /* @__PURE__ */ react_default.createElement("tbody", null, result.variants.map((variant) => /* @__PURE__ */ react_default.createElement(VariantRow, { key: variant.name, variant, margin: settings.practicalEffect, layout })))),
+    /* @__PURE__ */ react_default.createElement("div", { style: { flex: "1 1 auto", minHeight: 0 } }, /* @__PURE__ */ react_default.createElement("table", { "data-test": "experiment-variants", style: { borderCollapse: "collapse", width: "100%", height: "100%", maxHeight: "100%" } }, /* @__PURE__ */ react_default.createElement("thead", null, /* @__PURE__ */ react_default.createElement(HeaderRow, { unit, level, layout })), /* @__PURE__ */ react_default.createElement("tbody", null, result.variants.map((variant) => /* @__PURE__ */ react_default.createElement(VariantRow, { key: variant.name, variant, margin: settings.practicalEffect, layout }))))),
     /* @__PURE__ */ react_default.createElement(SideNotes, { result })
   );
 }

@@ -46,7 +46,7 @@ function layoutFor(width: number): Layout {
     padding: narrow ? '4px 4px' : '4px 8px',
     textAlign: 'right',
     whiteSpace: 'nowrap',
-    verticalAlign: 'top',
+    verticalAlign: 'middle',
     borderBottom: '1px solid rgba(128, 128, 128, 0.25)',
   };
   return {
@@ -59,6 +59,8 @@ function layoutFor(width: number): Layout {
 }
 
 const muted: React.CSSProperties = { opacity: 0.7, fontSize: '0.85em' };
+// The numbers a glance needs, larger than their intervals and notes.
+const main: React.CSSProperties = { fontSize: '1.3em', fontWeight: 600 };
 const secondLine: React.CSSProperties = { ...muted, display: 'block' };
 const validity: React.CSSProperties = { ...secondLine, fontWeight: 400, fontStyle: 'italic' };
 
@@ -111,7 +113,7 @@ function UpliftCell({ variant, margin, layout }: { variant: VariantResult; margi
     <td style={layout.cell} {...numberData('uplift', variant.uplift, interval)}>
       {variant.isControl ? null : (
         <>
-          {formatSignedPercent(variant.uplift)}
+          <span style={main}>{formatSignedPercent(variant.uplift)}</span>
           {interval ? <IntervalBar interval={interval} estimate={variant.uplift} margin={margin} width={layout.barWidth} /> : null}
           <span style={secondLine}>
             {interval ? formatInterval(interval, v => formatSignedPercent(v)) : 'no conversions yet'}
@@ -133,25 +135,27 @@ function VariantRow({ variant, margin, layout }: { variant: VariantResult; margi
       data-control={String(variant.isControl)}
       data-direction={variant.direction ?? ''}
     >
-      <td style={{ ...cell, textAlign: 'left', fontWeight: 600 }} data-test="variant-name">
-        {variant.name}
+      <td style={{ ...cell, textAlign: 'left' }} data-test="variant-name">
+        <span style={main}>{variant.name}</span>
         {showTag ? <span style={secondLine}>control</span> : null}
       </td>
-      <td style={cell} {...numberData('exposed', variant.exposed)}>{formatCount(variant.exposed)}</td>
+      <td style={cell} {...numberData('exposed', variant.exposed)}>
+        <span style={main}>{formatCount(variant.exposed)}</span>
+      </td>
       <td style={optional} {...numberData('converted', variant.converted)}>{formatCount(variant.converted)}</td>
       <td style={cell} {...numberData('rate', variant.rate, variant.rateInterval)}>
-        {formatPercent(variant.rate)}
+        <span style={main}>{formatPercent(variant.rate)}</span>
         <span style={secondLine}>{formatInterval(variant.rateInterval, v => formatPercent(v))}</span>
       </td>
       <UpliftCell variant={variant} margin={margin} layout={layout} />
       <td style={cell} {...numberData('always-valid-p', sequential ? sequential.pValue : null)}>
-        {sequential ? formatPValue(sequential.pValue) : ''}
+        <span style={main}>{sequential ? formatPValue(sequential.pValue) : ''}</span>
       </td>
       <td style={optional} {...numberData('p-value', variant.zTest ? variant.zTest.pValue : null)}>
         {variant.isControl ? '' : formatPValue(variant.zTest ? variant.zTest.pValue : null)}
       </td>
       <td style={cell} {...numberData('probability-best', variant.probabilityBest)}>
-        {formatProbability(variant.probabilityBest)}
+        <span style={main}>{formatProbability(variant.probabilityBest)}</span>
       </td>
     </tr>
   );
@@ -184,10 +188,16 @@ function describeLeftOut(arms: VariantCounts[]): string {
   return arms.map(v => `${v.name}: ${formatCount(v.exposed)} units, ${formatCount(v.converted)} conversions`).join('; ');
 }
 
+function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function SideNotes({ result }: { result: ExperimentResult }) {
   const srm = result.sampleRatio;
+  const arms = result.variants.length;
+  const pairs = (arms * (arms - 1)) / 2;
   return (
-    <div style={{ ...muted, marginTop: 6 }}>
+    <div style={{ ...muted, marginTop: 8 }}>
       {srm ? (
         <div data-test="experiment-srm" data-value={String(srm.pValue)} data-passed={String(srm.passed)}>
           Split check {srm.passed ? 'passed' : 'FAILED'}: observed{' '}
@@ -200,9 +210,10 @@ function SideNotes({ result }: { result: ExperimentResult }) {
         <div data-test="experiment-left-out">Left out of every test: {describeLeftOut(result.leftOut)}.</div>
       ) : null}
       <div data-test="experiment-footnote">
-        α = {result.alpha} over {Math.max(1, (result.variants.length * (result.variants.length - 1)) / 2)} pair(s)
-        of arms; exact mixture test replayed over {formatCount(result.looks)} hourly looks from the start, so a
-        verdict once reached stays. Shaded: uplift too small to matter.
+        α = {result.alpha}
+        {pairs > 1 ? `, split over ${pairs} pairs of arms` : ''}. Exact mixture test replayed over{' '}
+        {plural(result.looks, 'hourly look')} from the start: a verdict once reached stays. Shaded: an uplift too
+        small to matter.
       </div>
       {result.warnings.map(warning => (
         <div key={warning} data-test="experiment-warning" style={{ color: 'rgb(200, 60, 60)' }}>
@@ -224,7 +235,7 @@ function Message({ width, height, text }: { width: number; height: number; text:
 /** Font size that lets banner, table and notes fill the card without scrolling. */
 function bodyFontSize(width: number, height: number, rows: number): number {
   const byHeight = height / (rows * 2.6 + 12);
-  const byWidth = width / 52;
+  const byWidth = width / 46;
   return Math.max(12, Math.min(18, byHeight, byWidth));
 }
 
@@ -257,7 +268,6 @@ export default function ExperimentChart(props: ExperimentChartProps) {
         boxSizing: 'border-box',
         display: 'flex',
         flexDirection: 'column',
-        justifyContent: 'space-between',
       }}
     >
       <div
@@ -277,7 +287,9 @@ export default function ExperimentChart(props: ExperimentChartProps) {
         </div>
         <div data-test="experiment-verdict-detail">{verdict.detail}</div>
       </div>
-      <table data-test="experiment-variants" style={{ borderCollapse: 'collapse', width: '100%' }}>
+      {/* The table takes the card's spare height: its rows grow instead of leaving a gap. */}
+      <div style={{ flex: '1 1 auto', minHeight: 0 }}>
+      <table data-test="experiment-variants" style={{ borderCollapse: 'collapse', width: '100%', height: '100%', maxHeight: '100%' }}>
         <thead>
           <HeaderRow unit={unit} level={level} layout={layout} />
         </thead>
@@ -287,6 +299,7 @@ export default function ExperimentChart(props: ExperimentChartProps) {
           ))}
         </tbody>
       </table>
+      </div>
       <SideNotes result={result} />
     </div>
   );
