@@ -146,6 +146,13 @@ function SideNotes({ result }) {
   const pairs = arms * (arms - 1) / 2;
   return /* @__PURE__ */ react_default.createElement("div", { style: { ...muted, marginTop: 8 } }, srm ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-srm", "data-value": String(srm.pValue), "data-passed": String(srm.passed) }, "Split check ", srm.passed ? "passed" : "FAILED", ": observed", " ", srm.observed.map((v) => `${v.name} ${formatPercent(v.share, 1)}`).join(", "), ", intended", " ", srm.observed.map((v) => formatPercent(v.intendedShare, 1)).join(" / "), " (sequential, p =", " ", formatPValue(srm.pValue), ").") : null, result.leftOut.length > 0 ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-left-out" }, "Left out of every test: ", describeLeftOut(result.leftOut), ".") : null, /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-footnote" }, "α = ", result.alpha, pairs > 1 ? `, split over ${pairs} pairs of arms` : "", ". Exact mixture test replayed over", " ", plural(result.looks, "hourly look"), " from the start: a verdict once reached stays. Shaded: an uplift too small to matter."), result.warnings.map((warning) => /* @__PURE__ */ react_default.createElement("div", { key: warning, "data-test": "experiment-warning", style: { color: "rgb(200, 60, 60)" } }, warning)));
 }
+function ForecastLine({ forecast }) {
+  const { days, arm } = forecast;
+  let text2 = "No decision in sight within a year at the current traffic and rates.";
+  if (days !== null && days <= 1) text2 = `About a day more to a decision (${arm} against control), if the observed rates hold.`;
+  else if (days !== null) text2 = `About ${days} more days to a decision (${arm} against control) at the current traffic, if the observed rates hold.`;
+  return /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-forecast", "data-value": days === null ? "" : String(days), style: muted }, text2);
+}
 function Message({ width, height, text: text2 }) {
   return /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-empty", style: { width, height, display: "flex", alignItems: "center", justifyContent: "center", opacity: 0.7 } }, text2);
 }
@@ -201,7 +208,8 @@ function ExperimentChart(props) {
         }
       },
       /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-headline", style: { fontSize: headlineSize, fontWeight: 700, lineHeight: 1.2 } }, verdict.headline),
-      /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-detail" }, verdict.detail)
+      /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-detail" }, verdict.detail),
+      result.forecast ? /* @__PURE__ */ react_default.createElement(ForecastLine, { forecast: result.forecast }) : null
     ),
     /* @__PURE__ */ react_default.createElement("div", { style: { flex: "1 1 auto", minHeight: 0 } }, /* @__PURE__ */ react_default.createElement("table", { "data-test": "experiment-variants", style: { borderCollapse: "collapse", width: "100%", height: "100%", maxHeight: "100%" } }, /* @__PURE__ */ react_default.createElement("thead", null, /* @__PURE__ */ react_default.createElement(HeaderRow, { unit, level, layout })), /* @__PURE__ */ react_default.createElement("tbody", null, result.variants.map((variant) => /* @__PURE__ */ react_default.createElement(VariantRow, { key: variant.name, variant, margin: settings.practicalEffect, layout }))))),
     /* @__PURE__ */ react_default.createElement(SideNotes, { result })
@@ -534,6 +542,20 @@ function upliftFromShare(q, nullShare) {
   if (q >= 1) return Infinity;
   return q * (1 - nullShare) / (nullShare * (1 - q)) - 1;
 }
+function daysToDecision(pair, alpha, scale, horizonDays = 365) {
+  const { first, second, nullShare } = pair;
+  if (first.exposed <= 0 || second.exposed <= 0) return null;
+  const rates = [first.converted / first.exposed, second.converted / second.exposed];
+  const threshold = Math.log(1 / alpha);
+  for (let day = 0; day <= horizonDays; day += 1) {
+    const converted = [
+      first.converted + day * first.unitsPerDay * rates[0],
+      second.converted + day * second.unitsPerDay * rates[1]
+    ];
+    if (mixtureLogEvidence(converted, [nullShare, 1 - nullShare], scale) >= threshold) return day;
+  }
+  return null;
+}
 
 // experiment-chart/src/stats.ts
 var NO_VARIANT = "(no variant)";
@@ -826,6 +848,7 @@ var ExperimentReplay = class {
     this.latest = [];
     this.looks = 0;
     const shares = intendedShares(names, settings.intendedWeights);
+    this.shares = shares;
     this.comparisonAlpha = settings.alpha / Math.max(1, names.length * (names.length - 1) / 2);
     this.controlIndex = names.indexOf(settings.control);
     names.forEach(
@@ -874,8 +897,30 @@ var ExperimentReplay = class {
     const sampleRatio = this.sampleRatio ? this.sampleRatio.result(this.latest) : null;
     return verdictFor({ arms, controlIndex: this.controlIndex, beats, sampleRatio }, this.settings, timeFiltered);
   }
-  result(leftOut, warnings, timeFiltered) {
+  /** Projection for a running experiment that has seen `spanDays` of traffic. */
+  forecast(spanDays) {
+    const c = this.controlIndex;
+    const control = this.latest[c];
+    let best = { days: null, arm: null };
+    this.latest.forEach((arm, i) => {
+      if (i === c || this.pair(i, c).direction !== "undecided") return;
+      const days = daysToDecision(
+        {
+          first: { ...arm, unitsPerDay: arm.exposed / spanDays },
+          second: { ...control, unitsPerDay: control.exposed / spanDays },
+          nullShare: this.shares[i] / (this.shares[i] + this.shares[c])
+        },
+        this.comparisonAlpha,
+        this.settings.mixingScale
+      );
+      if (days !== null && (best.days === null || days < best.days)) best = { days, arm: arm.name };
+    });
+    return best;
+  }
+  result(leftOut, warnings, timeFiltered, spanDays) {
     const arms = this.arms(true);
+    const verdict = this.verdict(timeFiltered, arms);
+    const running = verdict.kind === "keep_running" && this.controlIndex >= 0 && arms.length >= 2;
     return {
       variants: arms,
       leftOut,
@@ -885,18 +930,25 @@ var ExperimentReplay = class {
       confidenceLevel: 1 - this.comparisonAlpha,
       sampleRatio: this.sampleRatio && this.looks > 0 ? this.sampleRatio.result(this.latest) : null,
       looks: this.looks,
-      verdict: this.verdict(timeFiltered, arms),
+      verdict,
+      forecast: running && spanDays !== null ? this.forecast(spanDays) : null,
       warnings
     };
   }
 };
+var HOUR_MS = 36e5;
+function trafficSpanDays(rows) {
+  const times = rows.filter((row) => row.time !== void 0 && row.exposed > 0).map((row) => row.time);
+  if (times.length === 0) return null;
+  return (Math.max(...times) - Math.min(...times) + HOUR_MS) / (24 * HOUR_MS);
+}
 function analyzeExperiment(rows, settings, timeFiltered = false) {
   const warnings = [];
   const clean = sanitizeCounts(rows, warnings);
   const { arms, leftOut } = armNames(clean, settings.control);
   const replay = new ExperimentReplay(arms, settings);
   cumulativeLooks(clean, arms).forEach((look) => replay.add(look));
-  return replay.result(leftOut, warnings, timeFiltered);
+  return replay.result(leftOut, warnings, timeFiltered, trafficSpanDays(clean));
 }
 
 // experiment-chart/src/settings.ts

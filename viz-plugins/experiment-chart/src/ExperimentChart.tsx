@@ -14,7 +14,7 @@ import {
   formatPValue,
   formatSignedPercent,
 } from './format';
-import type { ExperimentResult, VariantCounts, VariantResult, VerdictKind } from './stats';
+import type { ExperimentResult, Forecast, VariantCounts, VariantResult, VerdictKind } from './stats';
 import type { ExperimentChartProps } from './transformProps';
 
 const VERDICT_COLOURS: Record<VerdictKind, { background: string; border: string }> = {
@@ -224,6 +224,18 @@ function SideNotes({ result }: { result: ExperimentResult }) {
   );
 }
 
+function ForecastLine({ forecast }: { forecast: Forecast }) {
+  const { days, arm } = forecast;
+  let text = 'No decision in sight within a year at the current traffic and rates.';
+  if (days !== null && days <= 1) text = `About a day more to a decision (${arm} against control), if the observed rates hold.`;
+  else if (days !== null) text = `About ${days} more days to a decision (${arm} against control) at the current traffic, if the observed rates hold.`;
+  return (
+    <div data-test="experiment-forecast" data-value={days === null ? '' : String(days)} style={muted}>
+      {text}
+    </div>
+  );
+}
+
 function Message({ width, height, text }: { width: number; height: number; text: string }) {
   return (
     <div data-test="experiment-empty" style={{ width, height, display: 'flex', alignItems: 'center', justifyContent: 'center', opacity: 0.7 }}>
@@ -286,6 +298,7 @@ export default function ExperimentChart(props: ExperimentChartProps) {
           {verdict.headline}
         </div>
         <div data-test="experiment-verdict-detail">{verdict.detail}</div>
+        {result.forecast ? <ForecastLine forecast={result.forecast} /> : null}
       </div>
       {/* The table takes the card's spare height: its rows grow instead of leaving a gap. */}
       <div style={{ flex: '1 1 auto', minHeight: 0 }}>

@@ -104,3 +104,31 @@ export function upliftFromShare(q: number, nullShare: number): number {
   if (q >= 1) return Infinity;
   return (q * (1 - nullShare)) / (nullShare * (1 - q)) - 1;
 }
+
+/** Counts of two arms and their traffic, for a projection. */
+export interface ProjectedPair {
+  first: { exposed: number; converted: number; unitsPerDay: number };
+  second: { exposed: number; converted: number; unitsPerDay: number };
+  nullShare: number;
+}
+
+/**
+ * Whole days until the test of `first` against `second` would reach 1/alpha
+ * if traffic and the observed rates held: a plug-in projection to read, not
+ * a guarantee (the test itself stays valid whatever happens). 0 when already
+ * reached; null when not within `horizonDays`.
+ */
+export function daysToDecision(pair: ProjectedPair, alpha: number, scale: number, horizonDays = 365): number | null {
+  const { first, second, nullShare } = pair;
+  if (first.exposed <= 0 || second.exposed <= 0) return null;
+  const rates = [first.converted / first.exposed, second.converted / second.exposed];
+  const threshold = Math.log(1 / alpha);
+  for (let day = 0; day <= horizonDays; day += 1) {
+    const converted = [
+      first.converted + day * first.unitsPerDay * rates[0],
+      second.converted + day * second.unitsPerDay * rates[1],
+    ];
+    if (mixtureLogEvidence(converted, [nullShare, 1 - nullShare], scale) >= threshold) return day;
+  }
+  return null;
+}

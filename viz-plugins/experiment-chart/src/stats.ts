@@ -21,6 +21,7 @@ import {
 } from './special';
 import {
   type Interval,
+  daysToDecision,
   mixtureLogEvidence,
   shareConfidenceSequence,
   upliftFromShare,
@@ -110,6 +111,13 @@ export interface SampleRatioCheck {
   observed: { name: string; exposed: number; share: number; intendedShare: number }[];
 }
 
+export interface Forecast {
+  /** Whole days; null when no decision is in sight within a year. */
+  days: number | null;
+  /** The arm (against control) that would decide first. */
+  arm: string | null;
+}
+
 export type VerdictKind = 'keep_running' | 'winner' | 'no_difference' | 'broken_split' | 'time_filtered';
 
 export interface Verdict {
@@ -132,6 +140,8 @@ export interface ExperimentResult {
   sampleRatio: SampleRatioCheck | null;
   looks: number;
   verdict: Verdict;
+  /** While running: projected days to a decision at the current traffic, if the observed rates held. */
+  forecast: Forecast | null;
   warnings: string[];
 }
 
@@ -491,6 +501,8 @@ export class ExperimentReplay {
 
   private readonly sampleRatio: SampleRatioReplay | null;
 
+  private readonly shares: number[];
+
   private latest: VariantCounts[] = [];
 
   private looks = 0;
@@ -500,6 +512,7 @@ export class ExperimentReplay {
     private readonly settings: ExperimentSettings,
   ) {
     const shares = intendedShares(names, settings.intendedWeights);
+    this.shares = shares;
     this.comparisonAlpha = settings.alpha / Math.max(1, (names.length * (names.length - 1)) / 2);
     this.controlIndex = names.indexOf(settings.control);
     names.forEach((_, i) =>
@@ -553,8 +566,31 @@ export class ExperimentReplay {
     return verdictFor({ arms, controlIndex: this.controlIndex, beats, sampleRatio }, this.settings, timeFiltered);
   }
 
-  result(leftOut: VariantCounts[], warnings: string[], timeFiltered: boolean): ExperimentResult {
+  /** Projection for a running experiment that has seen `spanDays` of traffic. */
+  forecast(spanDays: number): Forecast {
+    const c = this.controlIndex;
+    const control = this.latest[c];
+    let best: Forecast = { days: null, arm: null };
+    this.latest.forEach((arm, i) => {
+      if (i === c || this.pair(i, c).direction !== 'undecided') return;
+      const days = daysToDecision(
+        {
+          first: { ...arm, unitsPerDay: arm.exposed / spanDays },
+          second: { ...control, unitsPerDay: control.exposed / spanDays },
+          nullShare: this.shares[i] / (this.shares[i] + this.shares[c]),
+        },
+        this.comparisonAlpha,
+        this.settings.mixingScale,
+      );
+      if (days !== null && (best.days === null || days < best.days)) best = { days, arm: arm.name };
+    });
+    return best;
+  }
+
+  result(leftOut: VariantCounts[], warnings: string[], timeFiltered: boolean, spanDays: number | null): ExperimentResult {
     const arms = this.arms(true);
+    const verdict = this.verdict(timeFiltered, arms);
+    const running = verdict.kind === 'keep_running' && this.controlIndex >= 0 && arms.length >= 2;
     return {
       variants: arms,
       leftOut,
@@ -564,10 +600,20 @@ export class ExperimentReplay {
       confidenceLevel: 1 - this.comparisonAlpha,
       sampleRatio: this.sampleRatio && this.looks > 0 ? this.sampleRatio.result(this.latest) : null,
       looks: this.looks,
-      verdict: this.verdict(timeFiltered, arms),
+      verdict,
+      forecast: running && spanDays !== null ? this.forecast(spanDays) : null,
       warnings,
     };
   }
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Days of traffic the rows cover, from the first hour to the end of the last; null without times. */
+function trafficSpanDays(rows: LookCounts[]): number | null {
+  const times = rows.filter(row => row.time !== undefined && row.exposed > 0).map(row => row.time!);
+  if (times.length === 0) return null;
+  return (Math.max(...times) - Math.min(...times) + HOUR_MS) / (24 * HOUR_MS);
 }
 
 /**
@@ -584,5 +630,5 @@ export function analyzeExperiment(
   const { arms, leftOut } = armNames(clean, settings.control);
   const replay = new ExperimentReplay(arms, settings);
   cumulativeLooks(clean, arms).forEach(look => replay.add(look));
-  return replay.result(leftOut, warnings, timeFiltered);
+  return replay.result(leftOut, warnings, timeFiltered, trafficSpanDays(clean));
 }

@@ -185,3 +185,29 @@ test('power: +10% relative lift at 5%, 1:1, median units per arm to a decision',
   );
   assert.ok(Number.isFinite(shown) && shown < 1.1 * previous, `median ${shown} against ${previous}`);
 });
+
+test('power runs replayed: once "Stop: B wins" shows, it stays at every later look', t => {
+  const uniform = random(777);
+  const runs = 100;
+  let winners = 0;
+  let reversals = 0;
+  for (let run = 0; run < runs; run += 1) {
+    const stream = newStream();
+    const replay = new ExperimentReplay(['control', 'B'], DEFAULT_SETTINGS);
+    let first: string | null = null;
+    for (let look = 0; look < 1000; look += 1) {
+      addBatch(stream, 0.5, [0.05, 0.055], uniform);
+      replay.add([{ ...stream.control }, { ...stream.treatment }]);
+      const verdict = replay.verdict();
+      const key = `${verdict.kind}:${verdict.winner}`;
+      if (first !== null && key !== first) reversals += 1;
+      if (first === null && verdict.kind === 'winner') {
+        first = key;
+        winners += 1;
+      }
+    }
+  }
+  t.diagnostic(`runs=${runs} looks=1000 winners=${winners} reversals_after_a_verdict=${reversals}`);
+  assert.ok(winners > runs / 2);
+  assert.equal(reversals, 0);
+});

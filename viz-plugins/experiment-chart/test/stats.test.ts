@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normalCdf, normalQuantile } from '../src/special';
-import { shareConfidenceSequence, upliftFromShare } from '../src/sequential';
+import { mixtureLogEvidence, shareConfidenceSequence, upliftFromShare } from '../src/sequential';
 import {
   DEFAULT_SETTINGS,
   NO_VARIANT,
@@ -222,4 +222,24 @@ test('intervals are ordered and contain their estimate', () => {
   assert.ok(hi > 0 && hi < 0.15);
   const [qLow, qHigh] = shareConfidenceSequence(330, 300, 0.5, 0.05, 0.1);
   assert.ok(upliftFromShare(qLow, 0.5) < 0.1 && 0.1 < upliftFromShare(qHigh, 0.5));
+});
+
+test('forecast: whole days until the projected evidence crosses 1/alpha, none without a difference', () => {
+  const hourly = (hours: number, control: [number, number], b: [number, number]) =>
+    Array.from({ length: hours }, (_, h) => [
+      { name: 'control', exposed: control[0], converted: control[1], time: h * 3_600_000 },
+      { name: 'B', exposed: b[0], converted: b[1], time: h * 3_600_000 },
+    ]).flat();
+  const running = analyzeExperiment(hourly(48, [50, 5], [50, 6]), settings);
+  assert.equal(running.verdict.kind, 'keep_running');
+  const days = running.forecast?.days;
+  assert.ok(days !== null && days !== undefined && days >= 1, `days ${days}`);
+  assert.equal(running.forecast?.arm, 'B');
+  const perDay = 50 * 24;
+  const evidenceAfter = (d: number) =>
+    mixtureLogEvidence([48 * 6 + d * perDay * (6 / 50), 48 * 5 + d * perDay * (5 / 50)], [0.5, 0.5], 0.1);
+  assert.ok(evidenceAfter(days!) >= Math.log(20) && evidenceAfter(days! - 1) < Math.log(20));
+  const same = analyzeExperiment(hourly(48, [50, 5], [50, 5]), settings);
+  assert.deepEqual(same.forecast, { days: null, arm: null });
+  assert.equal(analyzeExperiment(hourly(48, [500, 50], [500, 80]), settings).forecast, null, 'decided: no forecast');
 });
