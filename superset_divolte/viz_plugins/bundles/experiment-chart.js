@@ -1133,7 +1133,7 @@ var experimentRows = [
       config: {
         type: "SelectControl",
         label: "Significance level (alpha)",
-        description: "Chance of declaring a difference when there is none, over the whole experiment however often it is looked at; split over the comparisons with control.",
+        description: "Chance of declaring a difference when there is none, over the whole experiment however often it is looked at; split over the pairs of arms.",
         default: DEFAULT_SETTINGS.alpha,
         freeForm: true,
         clearable: false,
@@ -1272,7 +1272,7 @@ function transformProps(chartProps) {
 var VIZ_TYPE = "divolte_experiment";
 var metadata = new ChartMetadata({
   name: "Experiment (A/B test)",
-  description: "Conversion per variant of an A/B experiment with intervals, uplift versus control, a fixed-horizon z-test, an always-valid sequential test safe to check at every refresh, the probability each variant is best, and a plain verdict.",
+  description: "Conversion per variant of an A/B experiment: uplift versus control with an exact always-valid test replayed over every hour since the start (safe to check at every refresh), a sample ratio mismatch check, a fixed-horizon z-test, the probability each variant is best, and a plain verdict that stays once reached.",
   category: "Statistics",
   tags: ["Experiment", "A/B test", "Statistical", "Table"],
   thumbnail: THUMBNAIL,

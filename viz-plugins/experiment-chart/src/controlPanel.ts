@@ -78,7 +78,7 @@ const experimentRows = [
         label: 'Significance level (alpha)',
         description:
           'Chance of declaring a difference when there is none, over the whole ' +
-          'experiment however often it is looked at; split over the comparisons with control.',
+          'experiment however often it is looked at; split over the pairs of arms.',
         default: DEFAULT_SETTINGS.alpha,
         freeForm: true,
         clearable: false,
