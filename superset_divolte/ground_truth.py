@@ -51,9 +51,14 @@ class SessionFacts:
     """Paths of the session's page views, in time order."""
 
     @property
+    def duration_ms(self) -> int:
+        """Milliseconds from the first to the last event."""
+        return self.end_ms - self.start_ms
+
+    @property
     def duration_s(self) -> float:
         """Seconds from the first to the last event."""
-        return (self.end_ms - self.start_ms) / 1000
+        return self.duration_ms / 1000
 
     @property
     def bounced(self) -> bool:
@@ -184,6 +189,11 @@ def page_transitions(sessions: Iterable[SessionFacts]) -> dict[str, dict[str, in
     return {source: dict(targets) for source, targets in sorted(flows.items())}
 
 
+def total_duration_s(sessions: Iterable[SessionFacts]) -> float:
+    """Summed session durations in seconds, added up in whole milliseconds so any order gives the same sum."""
+    return sum(facts.duration_ms for facts in sessions) / 1000
+
+
 def session_summary(sessions: Iterable[SessionFacts]) -> dict[str, Any]:
     """Session counts, bounces, conversions, durations and breakdowns of a set of sessions."""
     facts = list(sessions)
@@ -192,7 +202,7 @@ def session_summary(sessions: Iterable[SessionFacts]) -> dict[str, Any]:
         "sessions": len(facts),
         "bounced_sessions": sum(1 for f in facts if f.bounced),
         "converted_sessions": sum(1 for f in facts if f.converted),
-        "total_session_duration_s": sum(durations),
+        "total_session_duration_s": total_duration_s(facts),
         "session_duration_buckets": dict(Counter(duration_bucket(d) for d in durations)),
         "landing_pages": dict(Counter(f.landing_page for f in facts if f.landing_page)),
         "exit_pages": dict(Counter(f.exit_page for f in facts)),
@@ -249,7 +259,7 @@ def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             utc_day(r["timestamp"]) for r in records if r["eventType"] == "pageView").items())),
         "bounced_sessions": sum(1 for facts in sessions.values() if facts.bounced),
         "converted_sessions": sum(1 for facts in sessions.values() if facts.converted),
-        "total_session_duration_s": sum(durations),
+        "total_session_duration_s": total_duration_s(sessions.values()),
         "session_duration_buckets": dict(Counter(duration_bucket(d) for d in durations)),
         "landing_pages": dict(Counter(f.landing_page for f in sessions.values() if f.landing_page)),
         "exit_pages": dict(Counter(f.exit_page for f in sessions.values())),
@@ -268,3 +278,250 @@ def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
            if key not in ("sessions", "bounced_sessions", "converted_sessions", "total_session_duration_s",
                           "session_duration_buckets", "landing_pages", "exit_pages")},
     }
+
+
+class _Session:
+    """An open session of the stream: what ``SessionFacts`` holds, plus what the next event needs."""
+
+    __slots__ = ("start_ms", "end_ms", "page_views", "landing_page", "exit_page", "converted", "referrer_host",
+                 "campaign", "previous_page", "last_day", "exposure", "exposure_converted")
+
+    def __init__(self, start_ms: int, referrer_host: str | None, campaign: str | None, day: int) -> None:
+        self.start_ms = self.end_ms = start_ms
+        self.page_views = 0
+        self.landing_page: str | None = None
+        self.exit_page: str | None = None
+        self.converted = False
+        self.referrer_host = referrer_host
+        self.campaign = campaign
+        self.previous_page = ENTRANCE
+        self.last_day = day
+        self.exposure: tuple[str, str, int] | None = None
+        """(experiment, variant, time) of the session's first event carrying an experiment."""
+        self.exposure_converted = False
+
+
+class _FunnelChains:
+    """One party's funnel steps since its oldest chain that can still grow."""
+
+    __slots__ = ("by_step",)
+
+    def __init__(self) -> None:
+        self.by_step: dict[str, list[int]] = defaultdict(list)
+
+
+class StreamingGroundTruth:
+    """``compute`` over a time-ordered stream of row batches, in memory bounded by what is still open.
+
+    Counts are added batch by batch; a session is folded into the totals once 30
+    minutes have passed since its last event (the generator's session rule says
+    it cannot continue), a funnel chain once its window has passed, a day's
+    distinct visitors once the day is over. Distinct parties are kept as 64-bit
+    hashes of their ids. ``result()`` gives, at any point, exactly ``compute`` of
+    the rows added so far, without changing the state.
+    """
+
+    def __init__(self, fields: Sequence[str], steps: Sequence[str] = FUNNEL_STEPS,
+                 window_ms: int = DEFAULT_FUNNEL_WINDOW_MS) -> None:
+        self._at = {name: fields.index(name) for name in fields}
+        self.steps = tuple(steps)
+        self.window_ms = window_ms
+        self.counts: Counter[str] = Counter()
+        self.by: dict[str, Counter[Any]] = defaultdict(Counter)
+        self.transitions: dict[str, Counter[str]] = defaultdict(Counter)
+        self.visitors: set[int] = set()
+        self.day_visitors: dict[int, set[int]] = defaultdict(set)
+        self.closed_day_visitors: dict[int, int] = {}
+        self.sessions: dict[str, _Session] = {}
+        self.exposed_visitors: dict[int, list[Any]] = {}
+        """Per (experiment, variant, party) hash: [day of first exposure, converted]."""
+        self.experiment_cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.experiment_days: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.funnel_best: dict[int, int] = {}
+        self.funnel_open: dict[int, _FunnelChains] = {}
+        self.funnel_reached = [0] * len(self.steps)
+        self.latest_ms = 0
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Count a batch of rows; batches come in time order."""
+        at = self._at
+        ts_at, party_at, session_at, type_at, path_at = (at["timestamp"], at["partyId"], at["sessionId"],
+                                                         at["eventType"], at["locationPath"])
+        experiment_at, variant_at = at["experiment"], at["variant"]
+        sessions, by, counts = self.sessions, self.by, self.counts
+        steps = self.steps
+        latest = self.latest_ms
+        for row in rows:
+            moment = row[ts_at]
+            day = moment // 86_400_000
+            event_type = row[type_at]
+            path = row[path_at]
+            session = sessions.get(row[session_at])
+            party = row[party_at]
+            if session is None:
+                session = sessions[row[session_at]] = self._open(row, moment, day)
+            elif day != session.last_day:
+                self.day_visitors[day].add(hash(party))
+                session.last_day = day
+            session.end_ms = moment
+            session.exit_page = path
+            counts["events"] += 1
+            by["events_by_type"][event_type] += 1
+            by["events_by_day"][day] += 1
+            if row[at["firstInSession"]]:
+                counts["new_sessions"] += 1
+            if row[at["technology"]]:
+                by["clicks_by_technology"][row[at["technology"]]] += 1
+            if event_type == "pageView":
+                counts["page_views"] += 1
+                by["page_views_by_day"][day] += 1
+                by["page_views_by_page"][path] += 1
+                session.page_views += 1
+                session.landing_page = session.landing_page or path
+                self.transitions[session.previous_page][path] += 1
+                session.previous_page = path
+            elif event_type == CONVERSION_EVENT:
+                session.converted = True
+            if row[experiment_at]:
+                self._exposed(session, party, row[experiment_at], row[variant_at], moment, day, event_type)
+            if event_type in steps:
+                self._funnel_step(hash(party), event_type, moment)
+            latest = moment
+        self.latest_ms = latest
+        self._close_before(latest)
+
+    def _open(self, row: Sequence[Any], moment: int, day: int) -> _Session:
+        at = self._at
+        key = hash(row[at["partyId"]])
+        if key not in self.visitors:
+            self.visitors.add(key)
+            by = self.by
+            by["visitors_by_device"][row[at["userAgentDeviceCategory"]]] += 1
+            by["visitors_by_browser"][row[at["userAgentName"]]] += 1
+            by["visitors_by_os"][row[at["userAgentOsFamily"]]] += 1
+            by["visitors_by_screen_size"][f"{row[at['screenPixelWidth']]} x {row[at['screenPixelHeight']]}"] += 1
+        self.day_visitors[day].add(key)
+        return _Session(moment, row[at["refererHost"]], row[at["utmCampaign"]], day)
+
+    def _exposed(self, session: _Session, party: str, experiment: str, variant: str, moment: int, day: int,
+                 event_type: str) -> None:
+        converts = event_type == CONVERSION_EVENT
+        if session.exposure is None:
+            session.exposure = (experiment, variant, moment)
+        session.exposure_converted = session.exposure_converted or converts
+        key = hash((experiment, variant, party))
+        state = self.exposed_visitors.get(key)
+        cell = (experiment, variant, "visitors")
+        if state is None:
+            state = self.exposed_visitors[key] = [day, False]
+            self.experiment_cells[cell][0] += 1
+            self.experiment_days[(*cell, day)][0] += 1
+        if converts and not state[1]:
+            state[1] = True
+            self.experiment_cells[cell][1] += 1
+            self.experiment_days[(*cell, state[0])][1] += 1
+
+    def _funnel_step(self, party: int, step: str, moment: int) -> None:
+        chains = self.funnel_open.get(party)
+        if chains is None:
+            if step != self.steps[0]:
+                return  # no chain it could continue
+            chains = self.funnel_open[party] = _FunnelChains()
+        chains.by_step[step].append(moment)
+        level = _deepest_level(chains.by_step, self.steps, self.window_ms)
+        best = self.funnel_best.get(party, 0)
+        if level > best:
+            for reached in range(best, level):
+                self.funnel_reached[reached] += 1
+            self.funnel_best[party] = level
+
+    def _close_before(self, moment: int) -> None:
+        """Fold what can no longer change: sessions idle 30 minutes, expired funnel chains, past days."""
+        idle = moment - 30 * 60_000
+        done = [key for key, session in self.sessions.items() if session.end_ms < idle]
+        for key in done:
+            self._fold(self.sessions.pop(key), self.counts, self.by, self.experiment_cells, self.experiment_days)
+        expired = moment - self.window_ms
+        for party in [p for p, chains in self.funnel_open.items() if chains.by_step[self.steps[0]][-1] < expired]:
+            del self.funnel_open[party]
+        today = moment // 86_400_000
+        for day in [d for d in self.day_visitors if d < today]:
+            self.closed_day_visitors[day] = len(self.day_visitors.pop(day))
+
+    @staticmethod
+    def _fold(session: _Session, counts: Counter[str], by: dict[str, Counter[Any]],
+              cells: dict[tuple[str, str, str], list[int]], days: dict[tuple[str, str, str, int], list[int]]) -> None:
+        duration_ms = session.end_ms - session.start_ms
+        start_day = session.start_ms // 86_400_000
+        bounced = session.page_views == 1
+        counts["sessions"] += 1
+        counts["bounced_sessions"] += bounced
+        counts["converted_sessions"] += session.converted
+        counts["session_duration_ms"] += duration_ms
+        by["session_duration_buckets"][duration_bucket(duration_ms / 1000)] += 1
+        by["exit_pages"][session.exit_page] += 1
+        by["sessions_by_referrer_host"][session.referrer_host or DIRECT] += 1
+        by["sessions_by_campaign"][session.campaign or NO_CAMPAIGN] += 1
+        by["sessions_by_day"][start_day] += 1
+        if bounced:
+            by["bounced_sessions_by_day"][start_day] += 1
+        if session.landing_page:
+            by["landing_pages"][session.landing_page] += 1
+            by["page_views_by_landing_page"][session.landing_page] += session.page_views
+            if bounced:
+                by["bounced_by_landing_page"][session.landing_page] += 1
+        if session.exposure:
+            experiment, variant, moment = session.exposure
+            cell = (experiment, variant, "sessions")
+            cells[cell][0] += 1
+            cells[cell][1] += session.exposure_converted
+            day = days[(*cell, moment // 86_400_000)]
+            day[0] += 1
+            day[1] += session.exposure_converted
+
+    def result(self) -> dict[str, Any]:
+        """``compute`` of every row added so far (open sessions counted as they stand)."""
+        counts, by = Counter(self.counts), defaultdict(Counter, {k: Counter(v) for k, v in self.by.items()})
+        cells = defaultdict(lambda: [0, 0], {k: list(v) for k, v in self.experiment_cells.items()})
+        days = defaultdict(lambda: [0, 0], {k: list(v) for k, v in self.experiment_days.items()})
+        for session in self.sessions.values():
+            self._fold(session, counts, by, cells, days)
+        visitors_by_day = {**self.closed_day_visitors, **{d: len(v) for d, v in self.day_visitors.items()}}
+        by_day = lambda counter: {_day_label(day): n for day, n in sorted(counter.items())}  # noqa: E731
+        experiments: dict[str, Any] = {}
+        for (experiment, variant, unit), (exposed, converted) in sorted(cells.items()):
+            experiments.setdefault(experiment, {}).setdefault(variant, {})[unit] = {
+                "exposed": exposed, "converted": converted}
+        cohorts: dict[str, Any] = {}
+        for (experiment, variant, unit, day), (exposed, converted) in sorted(days.items()):
+            cohorts.setdefault(experiment, {}).setdefault(variant, {}).setdefault(unit, {})[_day_label(day)] = {
+                "exposed": exposed, "converted": converted}
+        plain = {name: dict(by[name]) for name in (
+            "events_by_type", "clicks_by_technology", "session_duration_buckets", "landing_pages", "exit_pages",
+            "visitors_by_device", "visitors_by_browser", "visitors_by_os", "visitors_by_screen_size",
+            "page_views_by_page", "sessions_by_referrer_host", "sessions_by_campaign",
+            "page_views_by_landing_page", "bounced_by_landing_page")}
+        return {
+            "events": counts["events"],
+            "page_views": counts["page_views"],
+            "visitors": len(self.visitors),
+            "sessions": counts["sessions"],
+            "new_sessions": counts["new_sessions"],
+            "events_by_day": by_day(by["events_by_day"]),
+            "page_views_by_day": by_day(by["page_views_by_day"]),
+            "bounced_sessions": counts["bounced_sessions"],
+            "converted_sessions": counts["converted_sessions"],
+            "total_session_duration_s": counts["session_duration_ms"] / 1000,
+            "funnel": {"steps": list(self.steps), "window_ms": self.window_ms, "parties": list(self.funnel_reached)},
+            "experiments": experiments,
+            "experiment_cohorts_by_day": cohorts,
+            "visitors_by_day": by_day(visitors_by_day),
+            "page_transitions": {source: dict(targets) for source, targets in sorted(self.transitions.items())},
+            "sessions_by_day": by_day(by["sessions_by_day"]),
+            "bounced_sessions_by_day": by_day(by["bounced_sessions_by_day"]),
+            **plain,
+        }
+
+
+def _day_label(day: int) -> str:
+    return utc_day(day * 86_400_000)

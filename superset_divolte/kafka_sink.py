@@ -74,6 +74,53 @@ def produce_records(bootstrap: str, topic: str, events: Iterable[dict[str, Any]]
     return _produce(bootstrap, topic, records, total, progress, config)
 
 
+def broker_answers(bootstrap: str, timeout: float) -> bool:
+    """True if a broker at ``bootstrap`` answers a metadata request within ``timeout`` seconds."""
+    # log_level 0: the answer is the result; librdkafka's connection-refused lines would only repeat it.
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
+                         "socket.connection.setup.timeout.ms": int(timeout * 1000)})
+    try:
+        admin.list_topics(timeout=timeout)
+    except KafkaException:
+        return False
+    return True
+
+
+class BatchProducer:
+    """Writes batches of generated rows to a topic, each batch confirmed by the broker before the next.
+
+    Rows are tuples in ``fields`` order (``events.ROW_FIELDS``); the value of each
+    Kafka record is the row's Avro binary, the key its party id, the record
+    timestamp its event time, as Divolte's sink writes them.
+    """
+
+    def __init__(self, bootstrap: str, topic: str, fields: tuple[str, ...],
+                 config: dict[str, Any] | None = None) -> None:
+        self.bootstrap, self.topic, self.fields = bootstrap, topic, fields
+        self.schema = load_schema()
+        self.producer = Producer(producer_config(bootstrap, {"linger.ms": 50, "batch.num.messages": 10_000,
+                                                             "compression.type": "lz4", **(config or {})}))
+        self._party = fields.index("partyId")
+        self._time = fields.index("timestamp")
+        self.confirmed = 0
+
+    def write(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Produce one batch and wait until every record of it is confirmed; returns the batch's size."""
+        tally = _Tally()
+        fields, schema, party, moment = self.fields, self.schema, self._party, self._time
+        for row in rows:
+            value = encode_event(dict(zip(fields, row)), schema)
+            _produce_one(self.producer, self.topic, value, row[party].encode(), row[moment], tally)
+            tally.sent += 1
+        _flush(self.producer, tally, tally.sent, None)
+        if tally.errors or tally.delivered != tally.sent:
+            raise KafkaDeliveryError(
+                f"kafka {self.bootstrap} topic {self.topic}: {tally.delivered} of {tally.sent} records of a batch "
+                f"confirmed; first errors: {tally.errors[:3]}")
+        self.confirmed += tally.delivered
+        return tally.delivered
+
+
 def produce_raw(bootstrap: str, topic: str, payloads: Iterable[bytes], key: bytes | None = None,
                 progress: Progress | None = None) -> int:
     """Write arbitrary bytes as record values (e.g. garbage for the bad-input test); return count confirmed."""
