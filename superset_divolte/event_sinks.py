@@ -15,21 +15,26 @@ exactly what the sink holds:
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import os
 import signal
 import sys
 import tempfile
+from collections import deque
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlparse
 
 import duckdb
+import pyarrow as pa
 
 from superset_divolte import event_store, ground_truth
-from superset_divolte.events import ROW_FIELDS, GeneratorSettings, stream_rows
+from superset_divolte.events import ROW_FIELDS, GeneratorSettings, shard_streams, stream_rows
 from superset_divolte.progress import ProgressPrinter
 
 SINK_FORMS = "duckdb:///PATH[#TABLE] or kafka://HOST:PORT/TOPIC"
@@ -55,7 +60,10 @@ class Sink(Protocol):
     keeps_batches: bool
     """True if batches written before an interruption stay (Kafka), False if the old state comes back."""
 
-    def write(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
+    @property
+    def encode(self) -> Callable[[Sequence[tuple[Any, ...]]], Any]: ...
+
+    def write(self, payload: Any) -> None: ...
 
     def commit(self, truth: dict[str, Any], truth_path: Path | None) -> None: ...
 
@@ -90,7 +98,9 @@ class DuckDBSink:
     """
 
     keeps_batches = False
-    CHUNK_ROWS = 250_000
+    CHUNK_ROWS = 100_000
+    MEMORY_LIMIT = "400MB"
+    """DuckDB's buffer pool would otherwise keep the whole new table in memory (80 % of RAM by default)."""
 
     def __init__(self, path: Path, table: str, replace: bool) -> None:
         _check_writable_folder(path.parent, f"--sink duckdb:///{path}")
@@ -105,8 +115,10 @@ class DuckDBSink:
         self.partial.unlink()  # DuckDB creates its own file; the name was only reserved
         self.connection = duckdb.connect(str(self.partial))
         self.connection.execute("SET enable_progress_bar = false")  # the command prints its own progress
+        self.connection.execute(f"SET memory_limit = '{self.MEMORY_LIMIT}'")
         event_store.create_table(self.connection, table)
-        self._chunk: list[tuple[Any, ...]] = []
+        self._chunk: list[pa.Table] = []
+        self._chunk_rows = 0
 
     @staticmethod
     def _existing_rows(path: Path, table: str) -> int:
@@ -116,15 +128,18 @@ class DuckDBSink:
             raise SinkError(f"--sink duckdb:///{path}: the file exists but is not a DuckDB database this command "
                             f"can read ({error}); choose another path") from None
 
-    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Take one batch; full chunks go into the table."""
-        self._chunk.extend(rows)
-        if len(self._chunk) >= self.CHUNK_ROWS:
+    encode = staticmethod(functools.partial(event_store.arrow_batch, fields=ROW_FIELDS))
+
+    def write(self, payload: pa.Table) -> None:
+        """Take one batch (as Arrow columns); full chunks go into the table."""
+        self._chunk.append(payload)
+        self._chunk_rows += payload.num_rows
+        if self._chunk_rows >= self.CHUNK_ROWS:
             self._insert_chunk()
 
     def _insert_chunk(self) -> None:
-        event_store.insert_batch(self.connection, event_store.arrow_batch(self._chunk, ROW_FIELDS), self.table)
-        self._chunk = []
+        event_store.insert_batch(self.connection, pa.concat_tables(self._chunk), self.table)
+        self._chunk, self._chunk_rows = [], 0
 
     def commit(self, truth: dict[str, Any], truth_path: Path | None) -> None:
         """Make the new file the target; its truth is on disk first, then both files are swapped in."""
@@ -155,11 +170,12 @@ class KafkaSink:
             raise SinkError(f"--sink kafka://{bootstrap}/{topic}: no Kafka broker answered at {bootstrap} within "
                             f"{BROKER_WAIT_S:.0f} s; start one (superset-divolte stack local up) or fix the address")
         kafka_sink.ensure_topic(bootstrap, topic)
-        self.producer = kafka_sink.BatchProducer(bootstrap, topic, ROW_FIELDS)
+        self.producer = kafka_sink.BatchProducer(bootstrap, topic)
+        self.encode = functools.partial(kafka_sink.encode_rows, fields=ROW_FIELDS)
 
-    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Produce one batch and wait for the broker to confirm all of it."""
-        self.producer.write(rows)
+    def write(self, payload: list[tuple[bytes, bytes, int]]) -> None:
+        """Produce one batch of encoded records and wait for the broker to confirm all of it."""
+        self.producer.write(payload)
 
     def commit(self, truth: dict[str, Any], truth_path: Path | None) -> None:
         """Write the truth of the confirmed batches."""
@@ -211,31 +227,162 @@ def check_ground_truth_path(path: Path | None) -> None:
         _check_writable_folder(path.parent, f"--ground-truth {path}")
 
 
+Encode = Callable[[Sequence[tuple[Any, ...]]], Any]
+"""Turns a batch of rows into what a sink writes (Arrow columns, Avro records); runs where the rows are made."""
+
+
+class _Source(Protocol):
+    """Encoded batches of the generator, each committed (counted in the truth) once the sink holds it."""
+
+    def batches(self) -> Iterator[tuple[int, Any]]: ...
+
+    def commit(self) -> None: ...
+
+    def truth(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class _InProcess:
+    """The shards' batches made in this process, in ``interleave`` order."""
+
+    def __init__(self, settings: GeneratorSettings, encode: Encode) -> None:
+        self.encode = encode
+        self.rows = stream_rows(settings)
+        self._truth = ground_truth.StreamingGroundTruth(ROW_FIELDS)
+        self._current: Sequence[tuple[Any, ...]] = ()
+
+    def batches(self) -> Iterator[tuple[int, Any]]:
+        for rows in self.rows:
+            self._current = rows
+            yield len(rows), self.encode(rows)
+
+    def commit(self) -> None:
+        self._truth.add(self._current)
+
+    def truth(self) -> dict[str, Any]:
+        return self._truth.result()
+
+    def close(self) -> None:
+        """Nothing runs outside this process."""
+
+
+UNCOMMITTED_BATCHES = 2
+"""Batches a worker may run ahead of the sink: enough to overlap making and writing, few enough to bound memory."""
+
+
+def _shard_worker(settings: GeneratorSettings, shard: int, encode: Encode, connection: Connection) -> None:
+    """One shard in its own process: sends encoded batches, counts each in its truth once the sink has it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, batch by batch
+    truth = ground_truth.StreamingGroundTruth(ROW_FIELDS)
+    uncommitted: deque[Sequence[tuple[Any, ...]]] = deque()
+    finishing = False
+    for rows in shard_streams(settings)[shard].batches():
+        connection.send(("batch", len(rows), encode(rows)))
+        uncommitted.append(rows)
+        while not finishing and (len(uncommitted) > UNCOMMITTED_BATCHES or connection.poll()):
+            finishing = _handle(connection.recv(), truth, uncommitted)
+        if finishing:
+            break
+    connection.send(("end", 0, None))
+    while not finishing:
+        finishing = _handle(connection.recv(), truth, uncommitted)
+    connection.send(("truth", 0, truth.partial()))
+
+
+def _handle(message: str, truth: ground_truth.StreamingGroundTruth,
+            uncommitted: deque[Sequence[tuple[Any, ...]]]) -> bool:
+    """Apply a message from the parent; True once it asks for the truth."""
+    if message == "commit":
+        truth.add(uncommitted.popleft())
+        return False
+    return True
+
+
+class _Workers:
+    """The shards in worker processes; their batches read in ``interleave`` order, so the output is the same."""
+
+    def __init__(self, settings: GeneratorSettings, encode: Encode) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connections: list[Connection] = []
+        self.processes = []
+        for shard in range(len(shard_streams(settings))):
+            parent, child = context.Pipe()
+            process = context.Process(target=_shard_worker, args=(settings, shard, encode, child), daemon=True,
+                                      name=f"events-shard-{shard}")
+            process.start()
+            child.close()
+            self.connections.append(parent)
+            self.processes.append(process)
+        self._current: Connection | None = None
+
+    def batches(self) -> Iterator[tuple[int, Any]]:
+        active = list(self.connections)
+        while active:
+            for connection in list(active):
+                kind, count, payload = connection.recv()
+                if kind == "end":
+                    active.remove(connection)
+                    continue
+                self._current = connection
+                yield count, payload
+
+    def commit(self) -> None:
+        if self._current is not None:
+            self._current.send("commit")
+
+    def truth(self) -> dict[str, Any]:
+        partials = []
+        for connection in self.connections:
+            connection.send("finish")
+            while True:
+                kind, _, payload = connection.recv()
+                if kind == "truth":
+                    partials.append(payload)
+                    break
+        for process in self.processes:
+            process.join(timeout=30)
+        return ground_truth.finish_partial(ground_truth.merge_partials(partials))
+
+    def close(self) -> None:
+        """Stop workers still running (after a failure); they hold nothing the sink needs."""
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=10)
+
+
 def generate_to(sink: str, settings: GeneratorSettings, ground_truth_path: Path | None = None,
                 replace: bool = False) -> int:
     """Stream ``settings`` into ``sink`` with its ground truth; returns the events written.
 
-    Raises ``Interrupted`` (after committing whole batches and their truth) on a
-    Ctrl-C into a sink that keeps batches.
+    Large runs make their shards in worker processes (see ``events.shard_streams``);
+    either way the sink gets the same batches in the same order. Raises
+    ``Interrupted`` (after committing whole batches and their truth) on a Ctrl-C
+    into a sink that keeps batches.
     """
     check_ground_truth_path(ground_truth_path)
     target = open_sink(sink, replace)
-    truth = ground_truth.StreamingGroundTruth(ROW_FIELDS)
+    parallel = len(shard_streams(settings)) > 1
+    source: _Source = (_Workers if parallel else _InProcess)(settings, target.encode)
     progress = ProgressPrinter(f"generating events into {sink}", sys.stderr, min_interval_s=2.0)
     written = 0
     try:
         with _finish_batch_on_interrupt(target.keeps_batches) as stop:
-            for batch in stream_rows(settings):
-                target.write(batch)
-                truth.add(batch)
-                written += len(batch)
+            for count, payload in source.batches():
+                target.write(payload)
+                source.commit()
+                written += count
                 progress(written, settings.events)
                 if stop[0]:
                     break
+        truth = source.truth()
     except BaseException:
         target.abort()
         raise
-    target.commit(truth.result(), ground_truth_path)
+    finally:
+        source.close()
+    target.commit(truth, ground_truth_path)
     if written < settings.events:
         raise Interrupted(written)
     return written

@@ -166,6 +166,8 @@ class GeneratorSettings:
     events: int = 300_000
     days: int = 14
     end: datetime = field(default_factory=lambda: floor_to_minute(datetime.now(timezone.utc)))
+    shards: int | None = None
+    """Independent streams the events come from (see ``shard_streams``); None: by size."""
 
 
 def floor_to_minute(moment: datetime) -> datetime:
@@ -533,10 +535,42 @@ class ClickstreamStream:
         return ready
 
 
+PARALLEL_FROM_EVENTS = 500_000
+"""From this size on, the events come from ``SHARDS`` independent streams that worker processes can run."""
+SHARDS = 4
+
+
+def shard_streams(settings: GeneratorSettings) -> list[ClickstreamStream]:
+    """The independent streams that make up ``settings``' events, each with its own parties and seed.
+
+    How many depends only on the settings, never on the machine, so a seed gives
+    the same events everywhere. Parties never cross streams, so each party's
+    events stay in time order whichever way the streams are interleaved.
+    """
+    shards = settings.shards or (SHARDS if settings.events >= PARALLEL_FROM_EVENTS else 1)
+    if shards == 1:
+        return [ClickstreamStream(settings)]
+    share, rest = divmod(settings.events, shards)
+    return [ClickstreamStream(settings, seed=settings.seed * 1_000_003 + shard, events=share + (shard < rest))
+            for shard in range(shards)]
+
+
+def interleave(streams: list[Iterator[list[Row]]]) -> Iterator[list[Row]]:
+    """One batch of each stream in turn until all are done (the order the sinks write them in)."""
+    active = list(streams)
+    while active:
+        for stream in list(active):
+            batch = next(stream, None)
+            if batch is None:
+                active.remove(stream)
+            else:
+                yield batch
+
+
 def stream_rows(settings: GeneratorSettings) -> Iterator[list[Row]]:
-    """``settings.events`` rows as time-ordered batches (see ``ClickstreamStream``)."""
+    """``settings.events`` rows as batches, in one process: each batch and each party in time order."""
     check_row_fields()
-    return ClickstreamStream(settings).batches()
+    return interleave([stream.batches() for stream in shard_streams(settings)])
 
 
 def as_records(rows: list[Row]) -> list[dict[str, Any]]:
@@ -546,12 +580,13 @@ def as_records(rows: list[Row]) -> list[dict[str, Any]]:
 
 def generate_events(settings: GeneratorSettings, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """``settings.events`` Divolte event records, sorted by time: the whole stream in memory (small sizes)."""
-    records: list[dict[str, Any]] = []
+    rows: list[Row] = []
     for batch in stream_rows(settings):
-        records.extend(as_records(batch))
+        rows.extend(batch)
         if progress:
-            progress(len(records), settings.events)
-    return records
+            progress(len(rows), settings.events)
+    rows.sort(key=itemgetter(TIMESTAMP, PARTY))
+    return as_records(rows)
 
 
 def live_events(rng: random.Random, now: datetime, clicks: int) -> list[dict[str, Any]]:

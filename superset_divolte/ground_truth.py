@@ -481,6 +481,11 @@ class StreamingGroundTruth:
 
     def result(self) -> dict[str, Any]:
         """``compute`` of every row added so far (open sessions counted as they stand)."""
+        return finish_partial(self.partial())
+
+    def partial(self) -> dict[str, Any]:
+        """``result()`` with the duration in whole milliseconds: partials of streams with disjoint parties add up
+        (``merge_partials``) to the truth of all of them."""
         counts, by = Counter(self.counts), defaultdict(Counter, {k: Counter(v) for k, v in self.by.items()})
         cells = defaultdict(lambda: [0, 0], {k: list(v) for k, v in self.experiment_cells.items()})
         days = defaultdict(lambda: [0, 0], {k: list(v) for k, v in self.experiment_days.items()})
@@ -511,7 +516,7 @@ class StreamingGroundTruth:
             "page_views_by_day": by_day(by["page_views_by_day"]),
             "bounced_sessions": counts["bounced_sessions"],
             "converted_sessions": counts["converted_sessions"],
-            "total_session_duration_s": counts["session_duration_ms"] / 1000,
+            "total_session_duration_ms": counts["session_duration_ms"],
             "funnel": {"steps": list(self.steps), "window_ms": self.window_ms, "parties": list(self.funnel_reached)},
             "experiments": experiments,
             "experiment_cohorts_by_day": cohorts,
@@ -521,6 +526,33 @@ class StreamingGroundTruth:
             "bounced_sessions_by_day": by_day(by["bounced_sessions_by_day"]),
             **plain,
         }
+
+
+def finish_partial(partial: dict[str, Any]) -> dict[str, Any]:
+    """The truth document of a partial: its duration in seconds, as ``compute`` gives it."""
+    document = dict(partial)
+    document["total_session_duration_s"] = document.pop("total_session_duration_ms") / 1000
+    return document
+
+
+def merge_partials(partials: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The partial of the union of streams whose parties are disjoint: every count is a sum."""
+    merged: dict[str, Any] = {}
+    for partial in partials:
+        merged = _add(merged, partial)
+    return merged
+
+
+def _add(left: Any, right: Any) -> Any:
+    if isinstance(right, dict):
+        if "parties" in right and "steps" in right:  # the funnel: same steps and window, parties per step add up
+            parties = (left or {}).get("parties") or [0] * len(right["parties"])
+            return {**right, "parties": [a + b for a, b in zip(parties, right["parties"])]}
+        out = dict(left or {})
+        for key, value in right.items():
+            out[key] = _add(out.get(key), value)
+        return out
+    return right if left is None else left + right
 
 
 def _day_label(day: int) -> str:

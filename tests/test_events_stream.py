@@ -167,3 +167,28 @@ def test_an_existing_duckdb_file_is_refused_or_replaced_never_doubled(tmp_path: 
     assert len(stored) == 2000
     assert _as_json(ground_truth.compute(stored)) == json.loads(truth_file.read_text())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.duckdb", "truth.json"], "no partial files left"
+
+
+def test_worker_processes_write_what_one_process_makes_with_a_truth_that_adds_up(tmp_path: Path) -> None:
+    from superset_divolte.event_sinks import generate_to
+
+    settings = GeneratorSettings(seed=11, events=40_000, days=5, end=datetime.fromisoformat(END), shards=3)
+    database, truth_file = tmp_path / "events.duckdb", tmp_path / "truth.json"
+    assert generate_to(f"duckdb:///{database}", settings, truth_file) == 40_000
+    stored = _records_of(database)
+    assert _as_json(ground_truth.compute(stored)) == json.loads(truth_file.read_text())
+    key = lambda r: (r["timestamp"], r["partyId"], r["eventType"], r["pageViewId"])  # noqa: E731
+    assert sorted(stored, key=key) == sorted(generate_events(settings), key=key)
+
+
+def test_kafka_values_are_the_avro_bytes_divolte_writes() -> None:
+    from superset_divolte import kafka_sink
+
+    rows = [row for batch in stream_rows(GeneratorSettings(seed=2, events=3000, days=1, end=datetime.fromisoformat(END)))
+            for row in batch]
+    schema = kafka_sink.load_schema()
+    encoded = kafka_sink.encode_rows(rows, ROW_FIELDS)
+    for (value, key, moment), row in zip(encoded, rows):
+        record = dict(zip(ROW_FIELDS, row))
+        assert value == kafka_sink.encode_event(record, schema)
+        assert key == record["partyId"].encode() and moment == record["timestamp"]
