@@ -21,7 +21,7 @@ milliseconds.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import bisect
 import heapq
 import itertools
@@ -192,12 +192,14 @@ class _Ids:
     The 32 characters are 192 random bits in URL-safe base64: Divolte's own alphabet.
     """
 
+    URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
     def __init__(self, rng: random.Random) -> None:
         self._bits = rng.getrandbits
 
     def make(self, at_ms: int) -> str:
-        tail = base64.urlsafe_b64encode(self._bits(192).to_bytes(24, "little")).decode()
-        return f"0:{_base36(at_ms)}:{tail}"
+        tail = binascii.b2a_base64(self._bits(192).to_bytes(24, "little"), newline=False).translate(self.URL_SAFE)
+        return f"0:{_base36(at_ms)}:{tail.decode()}"
 
 
 _BASE36_DIGITS = string.digits + string.ascii_lowercase
@@ -206,13 +208,12 @@ _BASE36_TRIPLES = [a + b + c for a in _BASE36_DIGITS for b in _BASE36_DIGITS for
 
 
 def _base36(number: int) -> str:
-    if number < 36 ** 3:
-        return _BASE36_TRIPLES[number].lstrip("0") or "0"
-    out = ""
-    while number:
-        number, rest = divmod(number, 36 ** 3)
-        out = (_BASE36_TRIPLES[rest] if number else _BASE36_TRIPLES[rest].lstrip("0")) + out
-    return out
+    if number >= 36 ** 9:  # past the year 2300 in epoch milliseconds
+        high, rest = divmod(number, 36 ** 9)
+        return _base36(high) + _base36(rest).rjust(9, "0")
+    top, low = divmod(number, 36 ** 3)
+    top, middle = divmod(top, 36 ** 3)
+    return (_BASE36_TRIPLES[top] + _BASE36_TRIPLES[middle] + _BASE36_TRIPLES[low]).lstrip("0") or "0"
 
 
 @dataclass

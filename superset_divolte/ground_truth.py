@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
@@ -342,53 +343,62 @@ class StreamingGroundTruth:
         self.funnel_reached = [0] * len(self.steps)
         self.latest_ms = 0
 
-    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
         """Count a batch of rows; batches come in time order."""
+        if not rows:
+            return
+        self._count_columns(rows)
         at = self._at
         ts_at, party_at, session_at, type_at, path_at = (at["timestamp"], at["partyId"], at["sessionId"],
                                                          at["eventType"], at["locationPath"])
         experiment_at, variant_at = at["experiment"], at["variant"]
-        sessions, by, counts = self.sessions, self.by, self.counts
+        sessions, transitions, day_visitors = self.sessions, self.transitions, self.day_visitors
+        page_views_by_day = self.by["page_views_by_day"]
         steps = self.steps
-        latest = self.latest_ms
         for row in rows:
             moment = row[ts_at]
             day = moment // 86_400_000
             event_type = row[type_at]
             path = row[path_at]
             session = sessions.get(row[session_at])
-            party = row[party_at]
             if session is None:
                 session = sessions[row[session_at]] = self._open(row, moment, day)
             elif day != session.last_day:
-                self.day_visitors[day].add(hash(party))
+                day_visitors[day].add(hash(row[party_at]))
                 session.last_day = day
             session.end_ms = moment
             session.exit_page = path
-            counts["events"] += 1
-            by["events_by_type"][event_type] += 1
-            by["events_by_day"][day] += 1
-            if row[at["firstInSession"]]:
-                counts["new_sessions"] += 1
-            if row[at["technology"]]:
-                by["clicks_by_technology"][row[at["technology"]]] += 1
             if event_type == "pageView":
-                counts["page_views"] += 1
-                by["page_views_by_day"][day] += 1
-                by["page_views_by_page"][path] += 1
+                page_views_by_day[day] += 1
                 session.page_views += 1
                 session.landing_page = session.landing_page or path
-                self.transitions[session.previous_page][path] += 1
+                transitions[session.previous_page][path] += 1
                 session.previous_page = path
             elif event_type == CONVERSION_EVENT:
                 session.converted = True
             if row[experiment_at]:
-                self._exposed(session, party, row[experiment_at], row[variant_at], moment, day, event_type)
+                self._exposed(session, row[party_at], row[experiment_at], row[variant_at], moment, day, event_type)
             if event_type in steps:
-                self._funnel_step(hash(party), event_type, moment)
-            latest = moment
-        self.latest_ms = latest
-        self._close_before(latest)
+                self._funnel_step(hash(row[party_at]), event_type, moment)
+        self.latest_ms = rows[-1][ts_at]
+        self._close_before(self.latest_ms)
+
+    def _count_columns(self, rows: Sequence[Sequence[Any]]) -> None:
+        """The counts that need no state, a column at a time (Counter counts an iterable in C)."""
+        at, by, counts = self._at, self.by, self.counts
+        types = list(map(itemgetter(at["eventType"]), rows))
+        counts["events"] += len(rows)
+        counts["new_sessions"] += sum(map(itemgetter(at["firstInSession"]), rows))
+        by["events_by_type"].update(Counter(types))
+        by["clicks_by_technology"].update(Counter(filter(None, map(itemgetter(at["technology"]), rows))))
+        by["page_views_by_page"].update(Counter(
+            path for path, kind in zip(map(itemgetter(at["locationPath"]), rows), types) if kind == "pageView"))
+        moments = at["timestamp"]
+        first, last = rows[0][moments] // 86_400_000, rows[-1][moments] // 86_400_000
+        if first == last:
+            by["events_by_day"][first] += len(rows)
+        else:
+            by["events_by_day"].update(Counter(row[moments] // 86_400_000 for row in rows))
 
     def _open(self, row: Sequence[Any], moment: int, day: int) -> _Session:
         at = self._at
@@ -508,7 +518,7 @@ class StreamingGroundTruth:
             "page_views_by_landing_page", "bounced_by_landing_page")}
         return {
             "events": counts["events"],
-            "page_views": counts["page_views"],
+            "page_views": by["events_by_type"]["pageView"],
             "visitors": len(self.visitors),
             "sessions": counts["sessions"],
             "new_sessions": counts["new_sessions"],

@@ -172,9 +172,9 @@ def test_an_existing_duckdb_file_is_refused_or_replaced_never_doubled(tmp_path: 
 def test_worker_processes_write_what_one_process_makes_with_a_truth_that_adds_up(tmp_path: Path) -> None:
     from superset_divolte.event_sinks import generate_to
 
-    settings = GeneratorSettings(seed=11, events=40_000, days=5, end=datetime.fromisoformat(END), shards=3)
+    settings = GeneratorSettings(seed=11, events=20_000, days=5, end=datetime.fromisoformat(END), shards=2)
     database, truth_file = tmp_path / "events.duckdb", tmp_path / "truth.json"
-    assert generate_to(f"duckdb:///{database}", settings, truth_file) == 40_000
+    assert generate_to(f"duckdb:///{database}", settings, truth_file) == 20_000
     stored = _records_of(database)
     assert _as_json(ground_truth.compute(stored)) == json.loads(truth_file.read_text())
     key = lambda r: (r["timestamp"], r["partyId"], r["eventType"], r["pageViewId"])  # noqa: E731
@@ -192,3 +192,26 @@ def test_kafka_values_are_the_avro_bytes_divolte_writes() -> None:
         record = dict(zip(ROW_FIELDS, row))
         assert value == kafka_sink.encode_event(record, schema)
         assert key == record["partyId"].encode() and moment == record["timestamp"]
+
+
+def test_ctrl_c_into_duckdb_leaves_the_old_file_and_truth(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    database, truth_file = tmp_path / "events.duckdb", tmp_path / "truth.json"
+    sink = ["--sink", f"duckdb:///{database}", "--ground-truth", str(truth_file), "--end", END]
+    run_cli("events", "generate", "--events", "3000", "--days", "2", *sink)
+    old_truth = truth_file.read_text()
+    process = subprocess.Popen([sys.executable, "-m", "superset_divolte.cli", "events", "generate", "--events",
+                                "400000", "--replace", *sink], stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    deadline = time.monotonic() + 120
+    line = ""
+    while "generating events" not in line and time.monotonic() < deadline:
+        line = process.stderr.readline()
+    assert "generating events" in line, "the run never got going"
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=120)[1]
+    assert process.returncode == 130 and "as they were" in rest and "Traceback" not in rest
+    assert truth_file.read_text() == old_truth and len(_records_of(database)) == 3000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.duckdb", "truth.json"], "no partial files left"
