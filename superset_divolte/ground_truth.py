@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from operator import itemgetter
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 from superset_divolte.events import CONVERSION_EVENT, FUNNEL_STEPS
 
@@ -281,6 +283,54 @@ def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+class CompactKeys:
+    """64-bit keys, each with a small int: sorted NumPy arrays, plus a dict of the keys added lately.
+
+    Distinct parties of a 100M-event stream are millions; as Python ints in a set
+    or dict they would take about 100 bytes each, here 16.
+    """
+
+    RECENT = 65_536
+    """Keys gathered in the dict before they are merged into the arrays."""
+
+    def __init__(self) -> None:
+        self.keys = np.empty(0, dtype=np.int64)
+        self.values = np.empty(0, dtype=np.int64)
+        self.recent: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys) + len(self.recent)
+
+    def _index(self, key: int) -> int:
+        index = int(np.searchsorted(self.keys, key))
+        return index if index < len(self.keys) and self.keys[index] == key else -1
+
+    def get(self, key: int) -> int | None:
+        """The key's value, or None for a key never set."""
+        value = self.recent.get(key)
+        if value is not None:
+            return value
+        index = self._index(key)
+        return int(self.values[index]) if index >= 0 else None
+
+    def set(self, key: int, value: int) -> None:
+        """Give ``key`` the value ``value``."""
+        if key not in self.recent:
+            index = self._index(key)
+            if index >= 0:
+                self.values[index] = value
+                return
+        self.recent[key] = value
+        if len(self.recent) >= self.RECENT:
+            self._merge()
+
+    def _merge(self) -> None:
+        keys = np.concatenate([self.keys, np.fromiter(self.recent.keys(), np.int64, len(self.recent))])
+        values = np.concatenate([self.values, np.fromiter(self.recent.values(), np.int64, len(self.recent))])
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.values, self.recent = keys[order], values[order], {}
+
+
 class _Session:
     """An open session of the stream: what ``SessionFacts`` holds, plus what the next event needs."""
 
@@ -330,15 +380,15 @@ class StreamingGroundTruth:
         self.counts: Counter[str] = Counter()
         self.by: dict[str, Counter[Any]] = defaultdict(Counter)
         self.transitions: dict[str, Counter[str]] = defaultdict(Counter)
-        self.visitors: set[int] = set()
+        self.visitors = CompactKeys()
         self.day_visitors: dict[int, set[int]] = defaultdict(set)
         self.closed_day_visitors: dict[int, int] = {}
         self.sessions: dict[str, _Session] = {}
-        self.exposed_visitors: dict[int, list[Any]] = {}
-        """Per (experiment, variant, party) hash: [day of first exposure, converted]."""
+        self.exposed_visitors = CompactKeys()
+        """Per (experiment, variant, party) hash: 2 x day of first exposure, + 1 once converted."""
         self.experiment_cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
         self.experiment_days: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
-        self.funnel_best: dict[int, int] = {}
+        self.funnel_best = CompactKeys()
         self.funnel_open: dict[int, _FunnelChains] = {}
         self.funnel_reached = [0] * len(self.steps)
         self.latest_ms = 0
@@ -403,8 +453,8 @@ class StreamingGroundTruth:
     def _open(self, row: Sequence[Any], moment: int, day: int) -> _Session:
         at = self._at
         key = hash(row[at["partyId"]])
-        if key not in self.visitors:
-            self.visitors.add(key)
+        if self.visitors.get(key) is None:
+            self.visitors.set(key, 0)
             by = self.by
             by["visitors_by_device"][row[at["userAgentDeviceCategory"]]] += 1
             by["visitors_by_browser"][row[at["userAgentName"]]] += 1
@@ -418,18 +468,21 @@ class StreamingGroundTruth:
         converts = event_type == CONVERSION_EVENT
         if session.exposure is None:
             session.exposure = (experiment, variant, moment)
+        elif not converts and session.exposure[:2] == (experiment, variant):
+            return  # this party's exposure was counted at the session's first exposed event
         session.exposure_converted = session.exposure_converted or converts
         key = hash((experiment, variant, party))
         state = self.exposed_visitors.get(key)
         cell = (experiment, variant, "visitors")
         if state is None:
-            state = self.exposed_visitors[key] = [day, False]
+            state = 2 * day
+            self.exposed_visitors.set(key, state)
             self.experiment_cells[cell][0] += 1
             self.experiment_days[(*cell, day)][0] += 1
-        if converts and not state[1]:
-            state[1] = True
+        if converts and not state % 2:
+            self.exposed_visitors.set(key, state + 1)
             self.experiment_cells[cell][1] += 1
-            self.experiment_days[(*cell, state[0])][1] += 1
+            self.experiment_days[(*cell, state // 2)][1] += 1
 
     def _funnel_step(self, party: int, step: str, moment: int) -> None:
         chains = self.funnel_open.get(party)
@@ -439,11 +492,11 @@ class StreamingGroundTruth:
             chains = self.funnel_open[party] = _FunnelChains()
         chains.by_step[step].append(moment)
         level = _deepest_level(chains.by_step, self.steps, self.window_ms)
-        best = self.funnel_best.get(party, 0)
+        best = self.funnel_best.get(party) or 0
         if level > best:
             for reached in range(best, level):
                 self.funnel_reached[reached] += 1
-            self.funnel_best[party] = level
+            self.funnel_best.set(party, level)
 
     def _close_before(self, moment: int) -> None:
         """Fold what can no longer change: sessions idle 30 minutes, expired funnel chains, past days."""
