@@ -185,14 +185,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="generator-bench-") as folder:
         scratch = Path(folder)
         old = baseline_tree(args.baseline, scratch / "baseline") if args.baseline_sizes else None
-        for events in args.sizes:
+        plan = [(kind, events) for kind, sizes in (("duckdb", args.sizes), ("kafka", args.kafka_sizes))
+                for events in sizes]
+        for kind, events in plan:
             if old and events in args.baseline_sizes:
-                runs.append(measure("today", old, scratch, "duckdb", events, args.kafka))
-            runs.append(measure("streaming", REPO, scratch, "duckdb", events, args.kafka))
-        for events in args.kafka_sizes:
-            if old and events in args.baseline_sizes:
-                runs.append(measure("today", old, scratch, "kafka", events, args.kafka))
-            runs.append(measure("streaming", REPO, scratch, "kafka", events, args.kafka))
+                runs.append(measure("today", old, scratch, kind, events, args.kafka))
+                _write(args, started, load_before, runs)
+            runs.append(measure("streaming", REPO, scratch, kind, events, args.kafka))
+            _write(args, started, load_before, runs)
+
+
+def _write(args: argparse.Namespace, started: str, load_before: list[float], runs: list[dict[str, Any]]) -> None:
+    """The results so far (after every run, so a long plan cut short still leaves its figures)."""
     payload = {"command": command_line(), "baseline": args.baseline, "started": started, "finished": now_iso(),
                "load": {"before": load_before, "after": load_average()}, "machine": machine(), "runs": runs}
     json_path, md_path = write_results("generator", payload, markdown(payload))
