@@ -59,11 +59,17 @@ class Sink(Protocol):
 
     keeps_batches: bool
     """True if batches written before an interruption stay (Kafka), False if the old state comes back."""
+    group_rows: int
+    """Rows the sink gathers before it confirms them; a worker may run that far ahead of the commits."""
 
     @property
     def encode(self) -> Callable[[Sequence[tuple[Any, ...]]], Any]: ...
 
-    def write(self, payload: Any) -> None: ...
+    def write(self, payload: Any) -> bool:
+        """Take one encoded batch; True if it and every batch before it are now confirmed."""
+
+    def confirm(self) -> None:
+        """Confirm every batch taken so far."""
 
     def commit(self, truth: dict[str, Any], truth_path: Path | None) -> None: ...
 
@@ -98,6 +104,7 @@ class DuckDBSink:
     """
 
     keeps_batches = False
+    group_rows = 0
     CHUNK_ROWS = 100_000
     MEMORY_LIMIT = "400MB"
     """DuckDB's buffer pool would otherwise keep the whole new table in memory (80 % of RAM by default)."""
@@ -130,12 +137,19 @@ class DuckDBSink:
 
     encode = staticmethod(functools.partial(event_store.arrow_batch, fields=ROW_FIELDS))
 
-    def write(self, payload: pa.Table) -> None:
-        """Take one batch (as Arrow columns); full chunks go into the table."""
+    def write(self, payload: pa.Table) -> bool:
+        """Take one batch (as Arrow columns); full chunks go into the table.
+
+        Always True: until ``commit`` nothing is visible, so nothing needs confirming batch by batch.
+        """
         self._chunk.append(payload)
         self._chunk_rows += payload.num_rows
         if self._chunk_rows >= self.CHUNK_ROWS:
             self._insert_chunk()
+        return True
+
+    def confirm(self) -> None:
+        """Nothing to wait for (see ``write``)."""
 
     def _insert_chunk(self) -> None:
         event_store.insert_batch(self.connection, pa.concat_tables(self._chunk), self.table)
@@ -159,9 +173,14 @@ class DuckDBSink:
 
 
 class KafkaSink:
-    """Batches into a topic, each confirmed before the next."""
+    """Batches into a topic, confirmed by the broker a group of at least ``group_rows`` at a time.
+
+    Waiting for the broker after every hourly batch made the sink wait on round
+    trips, not on work; a group of batches keeps librdkafka's queue full.
+    """
 
     keeps_batches = True
+    group_rows = 50_000
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         from superset_divolte import kafka_sink
@@ -172,10 +191,21 @@ class KafkaSink:
         kafka_sink.ensure_topic(bootstrap, topic)
         self.producer = kafka_sink.BatchProducer(bootstrap, topic)
         self.encode = functools.partial(kafka_sink.encode_rows, fields=ROW_FIELDS)
+        self._unconfirmed = 0
 
-    def write(self, payload: list[tuple[bytes, bytes, int]]) -> None:
-        """Produce one batch of encoded records and wait for the broker to confirm all of it."""
-        self.producer.write(payload)
+    def write(self, payload: list[tuple[bytes, bytes, int]]) -> bool:
+        """Produce one batch of encoded records; once a group is full, wait for the broker to confirm it."""
+        self.producer.produce(payload)
+        self._unconfirmed += len(payload)
+        if self._unconfirmed < self.group_rows:
+            return False
+        self.confirm()
+        return True
+
+    def confirm(self) -> None:
+        """Wait for the broker to confirm every record produced so far."""
+        self.producer.confirm()
+        self._unconfirmed = 0
 
     def commit(self, truth: dict[str, Any], truth_path: Path | None) -> None:
         """Write the truth of the confirmed batches."""
@@ -246,19 +276,19 @@ class _Source(Protocol):
 class _InProcess:
     """The shards' batches made in this process, in ``interleave`` order."""
 
-    def __init__(self, settings: GeneratorSettings, encode: Encode) -> None:
+    def __init__(self, settings: GeneratorSettings, encode: Encode, ahead_rows: int) -> None:
         self.encode = encode
         self.rows = stream_rows(settings)
         self._truth = ground_truth.StreamingGroundTruth(ROW_FIELDS)
-        self._current: Sequence[tuple[Any, ...]] = ()
+        self._read: deque[Sequence[tuple[Any, ...]]] = deque()
 
     def batches(self) -> Iterator[tuple[int, Any]]:
         for rows in self.rows:
-            self._current = rows
+            self._read.append(rows)
             yield len(rows), self.encode(rows)
 
     def commit(self) -> None:
-        self._truth.add(self._current)
+        self._truth.add(self._read.popleft())
 
     def truth(self) -> dict[str, Any]:
         return self._truth.result()
@@ -271,8 +301,14 @@ UNCOMMITTED_BATCHES = 2
 """Batches a worker may run ahead of the sink: enough to overlap making and writing, few enough to bound memory."""
 
 
-def _shard_worker(settings: GeneratorSettings, shard: int, encode: Encode, connection: Connection) -> None:
-    """One shard in its own process: sends encoded batches, counts each in its truth once the sink has it."""
+def _shard_worker(settings: GeneratorSettings, shard: int, encode: Encode, ahead_rows: int,
+                  connection: Connection) -> None:
+    """One shard in its own process: sends encoded batches, counts each in its truth once the sink has it.
+
+    It waits for commits only when more than ``UNCOMMITTED_BATCHES`` batches and
+    more than ``ahead_rows`` rows are uncommitted: the sink commits once it holds
+    ``ahead_rows`` rows, so a waiting worker is never what the sink waits for.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, batch by batch
     truth = ground_truth.StreamingGroundTruth(ROW_FIELDS)
     uncommitted: deque[Sequence[tuple[Any, ...]]] = deque()
@@ -280,7 +316,7 @@ def _shard_worker(settings: GeneratorSettings, shard: int, encode: Encode, conne
     for rows in shard_streams(settings)[shard].batches():
         connection.send(("batch", len(rows), encode(rows)))
         uncommitted.append(rows)
-        while not finishing and (len(uncommitted) > UNCOMMITTED_BATCHES or connection.poll()):
+        while not finishing and (_too_far_ahead(uncommitted, ahead_rows) or connection.poll()):
             finishing = _handle(connection.recv(), truth, uncommitted)
         if finishing:
             break
@@ -288,6 +324,10 @@ def _shard_worker(settings: GeneratorSettings, shard: int, encode: Encode, conne
     while not finishing:
         finishing = _handle(connection.recv(), truth, uncommitted)
     connection.send(("truth", 0, truth.partial()))
+
+
+def _too_far_ahead(uncommitted: deque[Sequence[tuple[Any, ...]]], ahead_rows: int) -> bool:
+    return len(uncommitted) > UNCOMMITTED_BATCHES and sum(map(len, uncommitted)) > ahead_rows
 
 
 def _handle(message: str, truth: ground_truth.StreamingGroundTruth,
@@ -302,19 +342,20 @@ def _handle(message: str, truth: ground_truth.StreamingGroundTruth,
 class _Workers:
     """The shards in worker processes; their batches read in ``interleave`` order, so the output is the same."""
 
-    def __init__(self, settings: GeneratorSettings, encode: Encode) -> None:
+    def __init__(self, settings: GeneratorSettings, encode: Encode, ahead_rows: int) -> None:
         context = multiprocessing.get_context("spawn")
         self.connections: list[Connection] = []
         self.processes = []
         for shard in range(len(shard_streams(settings))):
             parent, child = context.Pipe()
-            process = context.Process(target=_shard_worker, args=(settings, shard, encode, child), daemon=True,
+            process = context.Process(target=_shard_worker, args=(settings, shard, encode, ahead_rows, child), daemon=True,
                                       name=f"events-shard-{shard}")
             process.start()
             child.close()
             self.connections.append(parent)
             self.processes.append(process)
-        self._current: Connection | None = None
+        self._read: deque[Connection] = deque()
+        """Where the batches read and not yet committed came from, oldest first."""
 
     def batches(self) -> Iterator[tuple[int, Any]]:
         active = list(self.connections)
@@ -324,12 +365,11 @@ class _Workers:
                 if kind == "end":
                     active.remove(connection)
                     continue
-                self._current = connection
+                self._read.append(connection)
                 yield count, payload
 
     def commit(self) -> None:
-        if self._current is not None:
-            self._current.send("commit")
+        self._read.popleft().send("commit")
 
     def truth(self) -> dict[str, Any]:
         partials = []
@@ -352,6 +392,13 @@ class _Workers:
                 process.join(timeout=10)
 
 
+def _commit(source: _Source, batches: int) -> int:
+    """Count the ``batches`` oldest uncommitted batches in the truth (the sink confirmed them); returns 0."""
+    for _ in range(batches):
+        source.commit()
+    return 0
+
+
 def generate_to(sink: str, settings: GeneratorSettings, ground_truth_path: Path | None = None,
                 replace: bool = False) -> int:
     """Stream ``settings`` into ``sink`` with its ground truth; returns the events written.
@@ -364,18 +411,21 @@ def generate_to(sink: str, settings: GeneratorSettings, ground_truth_path: Path 
     check_ground_truth_path(ground_truth_path)
     target = open_sink(sink, replace)
     parallel = len(shard_streams(settings)) > 1
-    source: _Source = (_Workers if parallel else _InProcess)(settings, target.encode)
+    source: _Source = (_Workers if parallel else _InProcess)(settings, target.encode, target.group_rows)
     progress = ProgressPrinter(f"generating events into {sink}", sys.stderr, min_interval_s=2.0)
-    written = 0
+    written, pending = 0, 0
     try:
         with _finish_batch_on_interrupt(target.keeps_batches) as stop:
             for count, payload in source.batches():
-                target.write(payload)
-                source.commit()
+                pending += 1
+                if target.write(payload):
+                    pending = _commit(source, pending)
                 written += count
                 progress(written, settings.events)
                 if stop[0]:
                     break
+            target.confirm()
+            _commit(source, pending)
         truth = source.truth()
     except BaseException:
         target.abort()

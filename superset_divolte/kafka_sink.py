@@ -157,27 +157,32 @@ def _row_encoders(fields: tuple[str, ...]) -> tuple[Callable[[Any], bytes], ...]
 
 
 class BatchProducer:
-    """Writes batches of encoded records to a topic, each batch confirmed by the broker before the next."""
+    """Writes encoded records to a topic; ``confirm`` waits until the broker confirmed all produced so far."""
 
     def __init__(self, bootstrap: str, topic: str, config: dict[str, Any] | None = None) -> None:
         self.bootstrap, self.topic = bootstrap, topic
         self.producer = Producer(producer_config(bootstrap, {"linger.ms": 50, "batch.num.messages": 10_000,
                                                              "compression.type": "lz4", **(config or {})}))
+        self.tally = _Tally()
         self.confirmed = 0
 
-    def write(self, records: Iterable[tuple[bytes, bytes, int]]) -> int:
-        """Produce one batch and wait until every record of it is confirmed; returns the batch's size."""
-        tally = _Tally()
+    def produce(self, records: Iterable[tuple[bytes, bytes, int]]) -> None:
+        """Hand records to librdkafka (waiting for room in its queue when full)."""
+        producer, topic, tally = self.producer, self.topic, self.tally
         for value, key, timestamp in records:
-            _produce_one(self.producer, self.topic, value, key, timestamp, tally)
+            _produce_one(producer, topic, value, key, timestamp, tally)
             tally.sent += 1
+
+    def confirm(self) -> int:
+        """Wait until every record produced so far is confirmed (or raise); returns how many are, in all."""
+        tally = self.tally
         _flush(self.producer, tally, tally.sent, None)
         if tally.errors or tally.delivered != tally.sent:
             raise KafkaDeliveryError(
-                f"kafka {self.bootstrap} topic {self.topic}: {tally.delivered} of {tally.sent} records of a batch "
+                f"kafka {self.bootstrap} topic {self.topic}: {tally.delivered} of {tally.sent} records "
                 f"confirmed; first errors: {tally.errors[:3]}")
-        self.confirmed += tally.delivered
-        return tally.delivered
+        self.confirmed = tally.delivered
+        return self.confirmed
 
 
 def produce_raw(bootstrap: str, topic: str, payloads: Iterable[bytes], key: bytes | None = None,
