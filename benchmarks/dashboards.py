@@ -196,12 +196,16 @@ def run_engine(engine: str, events: int, args: argparse.Namespace, stack: LocalS
                                stack.druid_router_or_broker_url, "--kafka-bootstrap", stack.kafka_bootstrap]
         initialize_home(home, PASSWORD, environment, folder / "superset.log")
         sink = f"duckdb:///{duckdb_path}" if stack is None else f"kafka://{stack.kafka_bootstrap}/{TOPIC}"
-        say(f"{engine}: generating {events:,} events of {DAYS} days into {sink}")
-        begun = time.monotonic()
-        cli("events", "generate", "--sink", sink, "--events", str(events), "--days", str(DAYS), "--seed",
-            str(args.seed), env=generator_environment(environment, args.generator), timeout=7200)
-        facts: dict[str, Any] = {"generate_s": round(time.monotonic() - begun, 1)}
-        facts["generate_events_per_s"] = round(events / facts["generate_s"])
+        facts: dict[str, Any] = {}
+        if stack is None or args.workdir is None:
+            say(f"{engine}: generating {events:,} events of {DAYS} days into {sink}")
+            begun = time.monotonic()
+            cli("events", "generate", "--sink", sink, "--events", str(events), "--days", str(DAYS), "--seed",
+                str(args.seed), env=generator_environment(environment, args.generator), timeout=7200)
+            facts["generate_s"] = round(time.monotonic() - begun, 1)
+            facts["generate_events_per_s"] = round(events / facts["generate_s"])
+        else:
+            facts["events_already_in"] = f"the topic of the stack in {args.workdir}"
         begun = time.monotonic()
         cli(*provision_args, *(["--wait"] if stack else []), env=environment, timeout=3600)
         facts["provision_fresh_s"] = round(time.monotonic() - begun, 1)
@@ -265,8 +269,15 @@ def raw_runner(engine: str, duckdb_path: Path, stack: LocalStack | None) -> Call
 
 
 @contextlib.contextmanager
-def druid_stack(profile: str) -> Iterator[LocalStack]:
-    """A fresh local stack (temporary folder, Druid's default ports) under the machine's lock; stopped after."""
+def druid_stack(profile: str, workdir: Path | None) -> Iterator[LocalStack]:
+    """A fresh local stack (temporary folder, Druid's default ports) under the machine's lock; stopped after.
+
+    With workdir: the stack running there, whose topic already holds the events (left running).
+    """
+    if workdir is not None:
+        with stack_lock():
+            yield LocalStack(workdir)
+        return
     with stack_lock(), tempfile.TemporaryDirectory(prefix="superset-divolte-dashboards-stack-") as scratch:
         stack = LocalStack(Path(scratch) / "stack", ports=StackPorts(), profile=PROFILES[profile])
         try:
@@ -284,18 +295,21 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=3, help="whole-dashboard loads per dashboard")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="bench", help="Druid's JVM sizes")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, help="use the stack running there, its topic holding the events")
     parser.add_argument("--handoff-wait", type=float, default=0.0,
                         help="seconds to wait for Druid to hand every segment off to the historical")
     parser.add_argument("--generator", type=Path, help="a checkout whose superset_divolte generates the events")
     parser.add_argument("--label", default="", help="recorded with the run (e.g. before / after)")
     parser.add_argument("--output", default="dashboards", help="results name under benchmarks/results/")
+    parser.add_argument("--include", type=Path, nargs="*", default=[],
+                        help="earlier results files whose records join this report (their commands are kept)")
     args = parser.parse_args()
     started, load_before, info = now_iso(), load_average(), machine()
     runs = []
     for events in args.events:
         for engine in args.engines:
             if engine == "druid":
-                with druid_stack(args.profile) as stack:
+                with druid_stack(args.profile, args.workdir) as stack:
                     runs.append(run_engine(engine, events, args, stack))
             else:
                 runs.append(run_engine(engine, events, args, None))
@@ -306,6 +320,11 @@ def main() -> None:
               "superset_server": "Superset 6.1.0 under Werkzeug's threaded server in a child process",
               "runs": [run["facts"] for run in runs],
               "records": [record for run in runs for record in run["records"]]}
+    for earlier in map(lambda path: json.loads(path.read_text()), args.include):
+        result["included"] = [*result.get("included", []), {k: earlier[k] for k in (
+            "label", "command", "started_at", "finished_at", "load_average")}]
+        result["runs"] += earlier["runs"]
+        result["records"] += earlier["records"]
     plots = plot(result, args.output)
     paths = write_results(args.output, result, markdown(result, plots))
     say(f"wrote {paths[0]}, {paths[1]} and {len(plots)} plots")
@@ -370,6 +389,8 @@ def markdown(result: dict[str, Any], plots: list[Path]) -> str:
               f"- Run: {result['started_at']} to {result['finished_at']} (UTC); load average before "
               f"{result['load_average']['before']}, after {result['load_average']['after']}",
               f"- {result['superset_server']}",
+              *[f"- Included: {e['label']} (`{e['command']}`, {e['started_at']} to {e['finished_at']}, load "
+                f"average {e['load_average']})" for e in result.get("included", [])],
               f"- Druid profile: `{json.dumps(result['druid_profile'])}`",
               f"- Druid query context of the connection: `{json.dumps(result['druid_query_context'])}`"]
     return "\n".join(lines)

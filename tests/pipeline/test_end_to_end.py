@@ -7,7 +7,7 @@ What a user runs, in order, against the session's local stack:
    (read from the earliest offset) and every database, dataset, chart and dashboard of the repository;
 3. Druid ingests until ``COUNT(*)`` is exactly the number of events sent (polled with a deadline);
    then ``superset-divolte druid sessions`` materialises the sessions datasource; the first run is killed
-   (SIGKILL) once it has replaced its first day, and a second run completes it: every session number
+   (SIGKILL) once it has submitted its first task, and a second run completes it: every session number
    below is read from what survived that kill;
 4. a real Superset 6.1.0 serves the home; every chart's saved query context runs through
    ``POST /api/v1/chart/data`` (cache bypassed) and its numbers are held against the ground truth.
@@ -67,15 +67,15 @@ LIVE_TIMEOUT = 120.0
 LIVE_CLICKS = 40
 
 
-def _killed_after_first_day(args: tuple[str, ...], environment: dict[str, str]) -> None:
-    """Run the materialiser and SIGKILL it as soon as it reports its first day replaced."""
+def _killed_after_first_task(args: tuple[str, ...], environment: dict[str, str]) -> None:
+    """Run the materialiser and SIGKILL it as soon as it has submitted its first task (left to run on)."""
     process = subprocess.Popen([sys.executable, "-m", "superset_divolte.cli", *args], cwd=REPO, env=environment,
                                stderr=subprocess.PIPE, text=True)
     try:
         lines = []
         for line in process.stderr:
             lines.append(line)
-            if " sessions in " in line:
+            if " submitted for " in line:
                 break
         assert process.poll() is None, f"the materialiser ended before the kill:\n{''.join(lines)}"
     finally:
@@ -131,7 +131,7 @@ def e2e(stack: LocalStack, druid: DruidClient, say: Callable[[str], None],
            lambda: druid.wait_for_count(DATASOURCE, EVENTS, INGEST_TIMEOUT, progress=say))
     sessions_args = ("druid", "sessions", "--druid-overlord-url", stack.overlord_url, "--druid-broker-url",
                      stack.druid_router_or_broker_url, "--staging", str(folder / "sessions-staging"))
-    _timed(timings, say, "druid sessions, killed after its first day", lambda: _killed_after_first_day(
+    _timed(timings, say, "druid sessions, killed after its first task", lambda: _killed_after_first_task(
         sessions_args, environment))
     _timed(timings, say, "druid sessions again, to the end", lambda: run_cli(*sessions_args, env=environment))
     say("end to end: start Superset …")
