@@ -58,10 +58,16 @@ def stack_lock() -> Iterator[None]:
         yield
 
 
+ONLY: list[str] = []
+"""Dashboard titles to measure (--dashboards); empty: all."""
+
+
 def dashboards() -> dict[str, list[str]]:
     """Dashboard title -> the uuids of its charts, in layout order."""
     found = {}
     for file in load_tree(REPO).of_kind("dashboards"):
+        if ONLY and file.document["dashboard_title"] not in ONLY:
+            continue
         position = file.document.get("position") or {}
         found[file.document["dashboard_title"]] = [str(node["meta"]["uuid"]) for node in position.values()
                                                    if isinstance(node, dict) and node.get("type") == "CHART"]
@@ -295,6 +301,7 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=3, help="whole-dashboard loads per dashboard")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="bench", help="Druid's JVM sizes")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--dashboards", nargs="*", default=[], help="only these dashboard titles")
     parser.add_argument("--workdir", type=Path, help="use the stack running there, its topic holding the events")
     parser.add_argument("--handoff-wait", type=float, default=0.0,
                         help="seconds to wait for Druid to hand every segment off to the historical")
@@ -304,6 +311,7 @@ def main() -> None:
     parser.add_argument("--include", type=Path, nargs="*", default=[],
                         help="earlier results files whose records join this report (their commands are kept)")
     args = parser.parse_args()
+    ONLY.extend(args.dashboards)
     started, load_before, info = now_iso(), load_average(), machine()
     runs = []
     for events in args.events:

@@ -288,9 +288,11 @@ def test_materialising_again_changes_nothing(e2e: EndToEnd, druid: DruidClient, 
     assert druid.sql(checksum) == before
 
 
-def test_every_chart_answers_with_max_subquery_rows_of_10_000(client: SupersetClient,
-                                                              chart_ids: dict[str, int]) -> None:
-    """No chart holds a Broker-side copy of raw events: each answers with 10,000 subquery rows over 200,000 events."""
+def test_every_chart_answers_with_max_subquery_rows_of_10_000(client: SupersetClient, chart_ids: dict[str, int],
+                                                              tree_charts: dict[str, dict[str, Any]],
+                                                              say: Callable[[str], None]) -> None:
+    """No chart but the funnel and experiment ones holds a Broker-side copy of raw events: each answers with
+    10,000 subquery rows over 200,000 events."""
     [database] = client.list_objects("database")
     path = f"/api/v1/database/{database['id']}"
     extra = json.loads(client.get_json(path)["result"]["extra"])
@@ -306,11 +308,16 @@ def test_every_chart_answers_with_max_subquery_rows_of_10_000(client: SupersetCl
                 failures[stem] = str(error)[:300]
     finally:
         client.request("PUT", path, json={"extra": json.dumps(extra)})
-    assert not {s: e for s, e in failures.items() if s not in ROW_HUNGRY_ELSEWHERE}, failures
+    elsewhere = {stem for stem, chart in tree_charts.items() if str(chart["dataset_uuid"]) in ROW_HUNGRY_ELSEWHERE}
+    say(f"with maxSubqueryRows 10,000: {len(failures)} charts fail, all on the funnel and experiments datasets: "
+        f"{sorted(failures)}")
+    assert set(failures) <= elsewhere, failures
+    assert len(chart_ids) - len(elsewhere) >= 20
 
 
-ROW_HUNGRY_ELSEWHERE = frozenset({"signup_funnel", "signup_funnel_steps"})
-"""The funnel keeps a Broker row per step-1 event; its reshaping is separate work (issue 9, the funnel)."""
+ROW_HUNGRY_ELSEWHERE = frozenset({"4d0b1288-e907-5b34-aa28-cb615085b1e6", "e3d29408-e0c1-5afa-a9fd-59f57a31b12c"})
+"""The funnel and experiments datasets (uuids) still hold per-unit rows in the Broker: their reshaping is
+separate work on issue 9."""
 
 
 # --- provisioning again, and live data (last: it adds events) ------------------------------------------------
