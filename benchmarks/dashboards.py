@@ -107,8 +107,11 @@ class Charts:
         """The SQL Superset sends to the engine for this chart (one statement per query)."""
         body = self.client.request("POST", "/api/v1/chart/data",
                                    json={**self.context(uuid), "result_type": "query"}).json()
-        # Superset ends each statement with ';', which Druid's SQL endpoint rejects.
-        return [result["query"].strip().rstrip(";") for result in body["result"]]
+        # Superset ends each statement with ';' (Druid's SQL endpoint takes one statement without it); a
+        # query with a series limit is two statements in one string.
+        statements = (part.strip().rstrip(";").strip() for result in body["result"]
+                      for part in result["query"].split(";\n"))
+        return [statement for statement in statements if statement]
 
     def api(self, uuid: str, client: SupersetClient | None = None) -> tuple[float, str | None]:
         """Milliseconds of one chart-data request, and the error it reported, if any."""
@@ -308,13 +311,14 @@ def main() -> None:
     parser.add_argument("--generator", type=Path, help="a checkout whose superset_divolte generates the events")
     parser.add_argument("--label", default="", help="recorded with the run (e.g. before / after)")
     parser.add_argument("--output", default="dashboards", help="results name under benchmarks/results/")
+    parser.add_argument("--report-only", action="store_true", help="measure nothing: report the --include files")
     parser.add_argument("--include", type=Path, nargs="*", default=[],
                         help="earlier results files whose records join this report (their commands are kept)")
     args = parser.parse_args()
     ONLY.extend(args.dashboards)
     started, load_before, info = now_iso(), load_average(), machine()
     runs = []
-    for events in args.events:
+    for events in [] if args.report_only else args.events:
         for engine in args.engines:
             if engine == "druid":
                 with druid_stack(args.profile, args.workdir) as stack:
