@@ -295,7 +295,7 @@ def test_every_chart_answers_with_max_subquery_rows_of_10_000(client: SupersetCl
     10,000 subquery rows over 200,000 events."""
     [database] = client.list_objects("database")
     path = f"/api/v1/database/{database['id']}"
-    extra = json.loads(client.get_json(path)["result"]["extra"])
+    extra = json.loads(client.get_json(f"{path}/connection")["result"]["extra"])
     lowered = json.loads(json.dumps(extra))
     lowered["engine_params"]["connect_args"]["context"]["maxSubqueryRows"] = 10_000
     client.request("PUT", path, json={"extra": json.dumps(lowered)})
