@@ -153,9 +153,19 @@ def _import_path(root: Path, source: Path) -> str | None:
     return None
 
 
+PACKAGED_TREE = Path(__file__).parent / "asset_tree"
+"""The repository's ``datasets/`` and ``dashboards/``, reached through links, and inside the wheel."""
+
+
+def _yaml_files(root: Path) -> Iterator[Path]:
+    # Links are followed: the packaged tree is made of them in a source checkout.
+    for folder, _, names in os.walk(root, followlinks=True):
+        yield from (Path(folder) / name for name in names if name.endswith(".yaml"))
+
+
 def asset_sources(root: Path) -> Iterator[tuple[Path, str]]:
     """(file, import path) of every asset YAML file under ``root``, sorted."""
-    for source in sorted(root.rglob("*.yaml")):
+    for source in sorted(_yaml_files(root)):
         import_path = _import_path(root, source)
         if import_path is not None:
             yield source, import_path
