@@ -23,6 +23,7 @@ from superset_divolte.local_stack_artifacts import STACK_FILES
 from superset_divolte.local_stack_process import poll_until
 
 SUPERVISOR_SPEC_PATH = STACK_FILES / "clickstream-supervisor.json"
+COMPACTION_PATH = STACK_FILES / "clickstream-compaction.json"
 BOOTSTRAP_PLACEHOLDER = "${KAFKA_BOOTSTRAP_SERVERS}"
 USERNAME_ENV = "SUPERSET_DIVOLTE_DRUID_USERNAME"
 PASSWORD_ENV = "SUPERSET_DIVOLTE_DRUID_PASSWORD"
@@ -67,6 +68,11 @@ def supervisor_spec(bootstrap_servers: str, path: Path = SUPERVISOR_SPEC_PATH, t
     if topic:
         io_config["topic"] = topic
     return spec
+
+
+def compaction_config(path: Path = COMPACTION_PATH) -> dict:
+    """The clickstream's auto-compaction config: merges the small segments that streaming hand-offs publish."""
+    return json.loads(path.read_text())
 
 
 def spec_differences(wanted: Any, current: Any, where: str = "") -> list[str]:
@@ -185,6 +191,42 @@ class DruidClient:
                             missing_ok=True) or {}
         stats = report.get("ingestionStatsAndErrors", {}).get("payload", {}).get("rowStats", {})
         return {k: int(v) for k, v in (stats.get("buildSegments") or {}).items()}
+
+    # -- tasks and compaction ----------------------------------------------------------------
+
+    def submit_task(self, spec: dict) -> str:
+        """Submit an indexing task; returns its id."""
+        return self._call("overlord", "POST", f"{self.overlord_url}/druid/indexer/v1/task", json=spec)["task"]
+
+    def task_status(self, task_id: str) -> dict[str, Any]:
+        """The status object of a task (statusCode RUNNING, SUCCESS or FAILED, errorMsg)."""
+        answer = self._call("overlord", "GET", f"{self.overlord_url}/druid/indexer/v1/task/{task_id}/status")
+        return answer.get("status") or {}
+
+    def wait_for_task(self, task_id: str, timeout: float) -> None:
+        """Poll until the task succeeded; raise with Druid's error message if it failed."""
+        def done() -> bool:
+            status = self.task_status(task_id)
+            if status.get("statusCode") == "FAILED":
+                raise DruidError(f"Druid task {task_id} failed: {status.get('errorMsg')}; its log: "
+                                 f"{self.overlord_url}/druid/indexer/v1/task/{task_id}/log")
+            return status.get("statusCode") == "SUCCESS"
+        try:
+            poll_until(f"task {task_id}", done, timeout, interval=1.0)
+        except TimeoutError:
+            raise DruidError(f"Druid task {task_id} not done after {timeout:.0f} s; see "
+                             f"{self.overlord_url}/druid/indexer/v1/task/{task_id}/status") from None
+
+    def submit_compaction(self, config: dict) -> str:
+        """Set a datasource's auto-compaction config idempotently: 'created', 'updated' or 'unchanged'."""
+        datasource = config["dataSource"]
+        current = self._call("coordinator", "GET",
+                             f"{self.overlord_url}/druid/coordinator/v1/config/compaction/{datasource}",
+                             missing_ok=True)
+        if current is not None and not spec_differences(config, current):
+            return "unchanged"
+        self._call("coordinator", "POST", f"{self.overlord_url}/druid/coordinator/v1/config/compaction", json=config)
+        return "created" if current is None else "updated"
 
     # -- SQL ---------------------------------------------------------------------------------
 

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from superset_divolte.local_stack_artifacts import (REPO_ROOT, StackArtifacts, default_cache_dir,
                                                     ensure_artifacts)
-from superset_divolte.local_stack_config import (DRUID_SERVICES, SERVICES, StackLayout, StackPorts)
+from superset_divolte.local_stack_config import (DRUID_SERVICES, PROFILES, SERVICES, TEST_PROFILE, DruidProfile,
+                                                 StackLayout, StackPorts)
 from superset_divolte.local_stack_process import (ProcessRecord, StackError, is_ours, kill, log_tail, poll_until,
                                                   rss_bytes, spawn)
 
@@ -48,11 +49,13 @@ class LocalStack:
     """ZooKeeper, Kafka (KRaft) and Druid (coordinator+overlord, broker, historical, indexer) on 127.0.0.1."""
 
     def __init__(self, workdir: Path = DEFAULT_WORKDIR, ports: StackPorts | None = None,
-                 cache: Path | None = None) -> None:
-        """Use workdir; ports default to those of a stack already there, else Druid's and Kafka's defaults."""
+                 cache: Path | None = None, profile: DruidProfile | None = None) -> None:
+        """Use workdir; ports and profile default to those of a stack already there, else the defaults
+        (Druid's and Kafka's ports, the small test profile)."""
         self.workdir = Path(workdir).resolve()
         self.cache = cache or default_cache_dir()
         self.ports = ports or self._saved_ports() or StackPorts()
+        self.profile = profile or self._saved_profile() or TEST_PROFILE
         self.timings: dict[str, float] = {}
         self._artifacts: StackArtifacts | None = None
         self._children: dict[str, subprocess.Popen[bytes]] = {}
@@ -168,7 +171,7 @@ class LocalStack:
 
     def _layout(self) -> StackLayout:
         assert self._artifacts is not None, "jars not resolved yet"
-        return StackLayout(self.workdir, self.ports, self._artifacts)
+        return StackLayout(self.workdir, self.ports, self._artifacts, self.profile)
 
     def _record(self, name: str) -> ProcessRecord | None:
         """The record of a running service of ours, else None."""
@@ -195,10 +198,14 @@ class LocalStack:
         state = self.workdir / STATE_FILE
         return StackPorts(**json.loads(state.read_text())["ports"]) if state.exists() else None
 
+    def _saved_profile(self) -> DruidProfile | None:
+        state = self.workdir / STATE_FILE
+        return PROFILES.get(json.loads(state.read_text()).get("profile", "")) if state.exists() else None
+
     def _save_state(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / STATE_FILE).write_text(json.dumps(
-            {"ports": self.ports.to_json(), "cache": str(self.cache),
+            {"ports": self.ports.to_json(), "cache": str(self.cache), "profile": self.profile.name,
              "druid": self._artifacts.versions.druid if self._artifacts else None,
              "kafka": self._artifacts.versions.kafka if self._artifacts else None}, indent=2))
 
@@ -320,9 +327,14 @@ def provision_clickstream(stack: LocalStack, topic: str = "divolte", partitions:
     return outcome
 
 
-def stack_local_up(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print) -> LocalStack:
-    """`superset-divolte stack local up`: start (or keep) the stack in workdir and provision the clickstream."""
-    stack = LocalStack(workdir)
+def stack_local_up(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print,
+                   profile: str | None = None) -> LocalStack:
+    """`superset-divolte stack local up`: start (or keep) the stack in workdir and provision the clickstream.
+
+    profile: "test" (small heaps, the default) or "bench" (sized for a 2-core, 24 GiB host); services
+    already running keep the size they started with.
+    """
+    stack = LocalStack(workdir, profile=PROFILES[profile] if profile else None)
     stack.up(progress=progress)
     provision_clickstream(stack, progress=progress)
     progress(format_status(stack.status()))

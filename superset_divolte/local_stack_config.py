@@ -41,25 +41,49 @@ DRUID_JAVA_OPENS = (
     "--add-opens=java.base/java.lang=ALL-UNNAMED",
     "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
 )
-# Heap / direct memory per service. Druid's processing buffers are 16 MiB with one
-# processing thread and two merge buffers: (1 + 2 + 1) x 16 MiB = 64 MiB direct at least.
-MEMORY = {
-    "zookeeper": ("64m", None),
-    "kafka": ("256m", None),
-    "coordinator": ("256m", None),
-    "broker": ("256m", "128m"),
-    "historical": ("256m", "128m"),
-    "indexer": ("512m", "128m"),
-}
-PROCESSING = {
-    "druid.processing.buffer.sizeBytes": "16MiB",
-    "druid.processing.numThreads": "1",
-    "druid.processing.numMergeBuffers": "2",
-    # Group-bys that outgrow a 16 MiB buffer (the sessions dataset: one row per session, nested under
-    # the charts' own GROUP BY) spill to druid.processing.tmpDir instead of failing with
-    # "Not enough merge buffer memory".
-    "druid.query.groupBy.maxOnDiskStorage": "1GiB",
-}
+@dataclass(frozen=True)
+class DruidProfile:
+    """How big the JVMs are: heap / direct memory per service and Druid's processing settings."""
+
+    name: str
+    memory: dict[str, tuple[str, str | None]]
+    processing: dict[str, dict[str, str]]
+    """Processing properties of the broker, historical and indexer."""
+    broker_connections: int
+
+    def describe(self) -> dict:
+        """The configuration as plain data (recorded beside benchmark figures)."""
+        return {"name": self.name, "memory": {k: {"heap": h, "direct": d} for k, (h, d) in self.memory.items()},
+                "processing": self.processing, "broker_connections": self.broker_connections}
+
+
+def _processing(buffer: str, threads: int, merge_buffers: int) -> dict[str, str]:
+    return {"druid.processing.buffer.sizeBytes": buffer, "druid.processing.numThreads": str(threads),
+            "druid.processing.numMergeBuffers": str(merge_buffers),
+            # Group-bys that outgrow a buffer spill to druid.processing.tmpDir instead of failing with
+            # "Not enough merge buffer memory".
+            "druid.query.groupBy.maxOnDiskStorage": "1GiB"}
+
+
+# For tests: one processing thread and two merge buffers of 16 MiB, (1 + 2 + 1) x 16 MiB = 64 MiB direct at least.
+_SMALL = _processing("16MiB", 1, 2)
+TEST_PROFILE = DruidProfile(
+    "test",
+    memory={"zookeeper": ("64m", None), "kafka": ("256m", None), "coordinator": ("256m", None),
+            "broker": ("256m", "128m"), "historical": ("256m", "128m"), "indexer": ("512m", "128m")},
+    processing={"broker": _SMALL, "historical": _SMALL, "indexer": _SMALL},
+    broker_connections=5)
+# As Druid's own single-server profiles size a host of 2 cores and 24 GiB (between nano- and
+# micro-quickstart): numThreads = cores - 1, 500 MiB buffers on broker and historical, direct memory
+# (numThreads + numMergeBuffers + 1) x buffer, heaps of a few GiB.
+BENCH_PROFILE = DruidProfile(
+    "bench",
+    memory={"zookeeper": ("128m", None), "kafka": ("1g", None), "coordinator": ("1g", None),
+            "broker": ("4g", "2500m"), "historical": ("4g", "2500m"), "indexer": ("2g", "1g")},
+    processing={"broker": _processing("500MiB", 1, 2), "historical": _processing("500MiB", 1, 2),
+                "indexer": _processing("100MiB", 1, 2)},
+    broker_connections=20)
+PROFILES = {profile.name: profile for profile in (TEST_PROFILE, BENCH_PROFILE)}
 
 
 @dataclass(frozen=True)
@@ -109,10 +133,12 @@ class ServiceLaunch:
 class StackLayout:
     """Paths and generated files of one working folder."""
 
-    def __init__(self, workdir: Path, ports: StackPorts, artifacts: StackArtifacts) -> None:
+    def __init__(self, workdir: Path, ports: StackPorts, artifacts: StackArtifacts,
+                 profile: DruidProfile = TEST_PROFILE) -> None:
         self.workdir = workdir.resolve()
         self.ports = ports
         self.artifacts = artifacts
+        self.profile = profile
 
     def conf(self, service: str) -> Path:
         """Generated configuration of a service."""
@@ -146,7 +172,7 @@ class StackLayout:
 
     def _java(self, service: str, *classpath: Path) -> list[str]:
         """java with the heap, GC and marker options shared by every service."""
-        heap, direct = MEMORY[service]
+        heap, direct = self.profile.memory[service]
         options = [str(self.artifacts.java), "-server", f"-Xmx{heap}", "-Xms32m",
                    # Serial GC: smallest footprint; these heaps are tiny and there are 2 cores.
                    "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
@@ -263,19 +289,22 @@ class StackLayout:
                 "druid.coordinator.asOverlord.enabled": "true",
                 "druid.coordinator.asOverlord.overlordService": "druid/overlord",
                 "druid.indexer.queue.startDelay": "PT5S", "druid.indexer.storage.type": "metadata",
+                # Auto-compaction is a duty of this period (default 30 min): merge hand-offs within a minute.
+                "druid.coordinator.period.indexingPeriod": "PT60S",
                 # Fail the tasks of a vanished indexer after 30 s instead of 15 min.
                 "druid.indexer.runner.taskCleanupTimeout": "PT30S"})
         if service == "broker":
-            props.update({**PROCESSING, "druid.broker.http.numConnections": "5",
+            props.update({**self.profile.processing[service],
+                          "druid.broker.http.numConnections": str(self.profile.broker_connections),
                           "druid.broker.cache.useCache": "false", "druid.broker.cache.populateCache": "false",
                           "druid.processing.tmpDir": str(self.var("processing", service))})
         if service == "historical":
-            props.update({**PROCESSING, "druid.processing.tmpDir": str(self.var("processing", service)),
+            props.update({**self.profile.processing[service], "druid.processing.tmpDir": str(self.var("processing", service)),
                           "druid.segmentCache.locations": json.dumps(
                               [{"path": str(self.var("segment-cache")), "maxSize": "20g"}])})
         if service == "indexer":
             # Four task slots: the tests run a supervisor per datasource side by side.
-            props.update({**PROCESSING, "druid.worker.capacity": "4",
+            props.update({**self.profile.processing[service], "druid.worker.capacity": "4",
                           "druid.worker.baseTaskDirs": json.dumps([str(self.var("task"))]),
                           "druid.indexer.task.hadoopWorkingPath": str(self.var("hadoop-tmp")),
                           "druid.processing.tmpDir": str(self.var("processing", service))})

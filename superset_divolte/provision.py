@@ -204,16 +204,20 @@ class DruidTarget:
 
 
 def provision_druid(druid: DruidTarget, wait: bool, out: TextIO = sys.stderr) -> str:
-    """Create or update the clickstream Kafka supervisor; optionally wait until Druid answers SQL.
+    """Create or update the clickstream Kafka supervisor and its auto-compaction; optionally wait until
+    Druid answers SQL.
 
-    Returns what happened to the supervisor: created, updated or unchanged.
+    Returns what happened to the supervisor: created, updated or unchanged. The sessions datasource is
+    kept by ``superset-divolte druid sessions --every 60`` (a job that runs beside Druid, not a spec).
     """
-    from superset_divolte.druid_client import DruidClient, supervisor_spec
+    from superset_divolte.druid_client import DruidClient, compaction_config, supervisor_spec
 
     client = DruidClient(druid.overlord_url, druid.broker_url)
     spec = supervisor_spec(druid.kafka_bootstrap)
     outcome = client.submit_supervisor(spec)
     print(f"Druid supervisor {spec['spec']['dataSchema']['dataSource']}: {outcome}", file=out)
+    compaction = compaction_config()
+    print(f"Druid compaction {compaction['dataSource']}: {client.submit_compaction(compaction)}", file=out)
     if wait:
         rows = client.wait_for_datasource(spec["spec"]["dataSchema"]["dataSource"],
                                           progress=lambda line: print(line, file=out, flush=True))
