@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, MutableMapping
 
+from superset_divolte.duckdb_sandbox import sandbox_connection
 from superset_divolte.sql_macros import JINJA_MACROS
 
 SECRET_KEY_VARIABLE = "SUPERSET_SECRET_KEY"
@@ -79,6 +80,8 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
         "DATA_CACHE_CONFIG": {"CACHE_TYPE": "NullCache"},
         "SUPERSET_WEBSERVER_TIMEOUT": 120,
         "ROW_LIMIT": 50_000,
+        # SQL Lab users must not reach the server's files through DuckDB.
+        "DB_CONNECTION_MUTATOR": sandbox_connection,
     }
 
 

@@ -94,10 +94,14 @@ def upgrade_metadata(app: "Flask") -> None:
 
 
 def sync_roles(app: "Flask") -> None:
-    """What ``superset init`` does: permissions and the built-in roles."""
+    """What ``superset init`` does: permissions and the built-in roles, committed."""
+    from superset import db
+
     with app.app_context():
         app.appbuilder.add_permissions(update_perms=True)
         app.appbuilder.sm.sync_role_definitions()
+        # ``superset init`` commits through its @transaction decorator; the role sync itself does not.
+        db.session.commit()
 
 
 def ensure_admin(app: "Flask", password: str | None = None, username: str = ADMIN_USERNAME) -> str | None:
