@@ -33,7 +33,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -494,6 +494,25 @@ def render(contents: Mapping[str, str], tree: AssetTree, target: str,
     return texts, missing, new
 
 
+class ExportError(Exception):
+    """The export cannot be written as it came; nothing was written."""
+
+
+def _leaves(out_dir: Path, relative: str) -> bool:
+    pure = PurePosixPath(relative)
+    root = out_dir.resolve()
+    return pure.is_absolute() or ".." in pure.parts or not (root / pure).resolve().is_relative_to(root)
+
+
+def check_paths_inside(out_dir: Path, relatives: Iterable[str]) -> None:
+    """An ``ExportError`` when any path would be written outside ``out_dir`` (a hostile or spoofed server)."""
+    outside = sorted(relative for relative in relatives if _leaves(out_dir, relative))
+    if outside:
+        raise ExportError(f"the export holds {len(outside)} file(s) that would be written outside {out_dir}: "
+                          f"{', '.join(outside[:5])}; nothing was written. Check that the Superset URL is the "
+                          "server you meant (a genuine Superset never exports such paths)")
+
+
 def _install(texts: Mapping[str, str], out_dir: Path) -> None:
     """Put every file in place, or none: staged in a scratch folder, rolled back on failure."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -536,6 +555,7 @@ def export_tree(contents: Mapping[str, str], tree: AssetTree, target: str, out_d
     written unless every file renders.
     """
     texts, missing, new = render(contents, tree, target, environment)
+    check_paths_inside(out_dir, texts)
     sources = {file.source.relative_to(tree.root).as_posix(): file.source for file in tree.files}
     report = ExportReport(missing=missing)
     for relative, text in sorted(texts.items()):

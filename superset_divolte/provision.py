@@ -176,16 +176,16 @@ def provision_home(home: Path, tree: AssetTree, target: str) -> ProvisionReport:
 def provision_remote(superset_url: str, username: str, tree: AssetTree, target: str) -> ProvisionReport:
     """Validate and bundle here, then provision a running Superset through its REST API."""
     from superset_divolte.superset_app import validation_context
-    from superset_divolte.superset_client import SupersetClient, password_from_environment_or_prompt
+    from superset_divolte.superset_client import checked_base_url, connect
 
+    checked_base_url(superset_url)
     with validation_context():
         _raise_problems(validate_tree(tree, [target]))
     bundle = build_bundle(tree, target)
-    client = SupersetClient(superset_url, username, password_from_environment_or_prompt(username=username))
-    client.login()
-    report = classify(bundle, exported_by_uuid(client.export_assets()))
-    if report.changed:
-        client.import_assets(zip_bytes(bundle), bundle.passwords)
+    with connect(superset_url, username) as client:
+        report = classify(bundle, exported_by_uuid(client.export_assets()))
+        if report.changed:
+            client.import_assets(zip_bytes(bundle), bundle.passwords)
     return report
 
 
