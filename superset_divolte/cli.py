@@ -65,7 +65,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {args.directory}", file=sys.stderr)
-        return 1
+        return 2
     print(f"{len(tree.files)} asset files valid for targets {', '.join(args.target or TARGETS)}", file=sys.stderr)
     return 0
 
