@@ -282,13 +282,14 @@ def read_tree(root: Path) -> tuple[AssetTree, list[Problem]]:
 
 
 class UnresolvedVariable(KeyError):
-    """An ``!env`` string names a variable that is not set and has no default."""
+    """An ``!env`` string names a variable that is not set (or empty) and has no default."""
 
 
 def _expand(template: str, environment: Mapping[str, str], placeholder: str | None) -> str:
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        if name in environment:
+        # As in the shell's ${VAR:-default}: a variable set to nothing counts as unset.
+        if environment.get(name):
             return environment[name]
         if default is not None:
             return default
@@ -333,7 +334,7 @@ def resolve_tree(tree: AssetTree, target: str, environment: Mapping[str, str] | 
             resolved[file.import_path] = resolve(file.document, target, environment, placeholder)
         except UnresolvedVariable as missing:
             problems.append(Problem(file.display_name, _field_reading(file.document, missing.args[0]),
-                                    f"environment variable {missing.args[0]} is not set",
+                                    f"environment variable {missing.args[0]} is not set (or empty) and has no default",
                                     f"export {missing.args[0]}=… before provisioning (secrets come only from the environment)"))
         except KeyError as error:
             problems.append(Problem(file.display_name, _field_with_target_gap(file.document, target),

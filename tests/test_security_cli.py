@@ -21,7 +21,7 @@ from typing import Iterator
 import pytest
 
 from conftest import REPO, run_cli
-from superset_divolte.assets import dump_yaml
+from superset_divolte.assets import EnvString, dump_yaml
 from superset_server import SupersetServer, write_sample_tree
 from test_superset_client import closed_port
 
@@ -161,3 +161,34 @@ def test_plain_http_against_https_says_which_scheme(tmp_path: Path) -> None:
     with serving(_handler(b""), _self_signed(tmp_path)) as url:
         result = _remote("export", url.replace("https://", "http://"), sample.root)
     _assert_clean_failure(result, "cannot reach Superset", "https")
+
+
+def _databases(server: SupersetServer) -> list[tuple[str, str]]:
+    from superset_divolte.superset_client import SupersetClient
+
+    with SupersetClient(server.base_url, server.username, server.password) as client:
+        return sorted((item["name"], client.get_json(f"/api/v1/database/{item['id']}")["result"]["sqlalchemy_uri"])
+                      for item in client.list_objects("database"))
+
+
+@pytest.mark.parametrize("duckdb_path", [None, "data/clickstream.duckdb"])
+def test_remote_provision_refuses_a_relative_duckdb_path(duckdb_path: str | None,
+                                                         superset_server: SupersetServer) -> None:
+    environment = {**_plain_environment(), "SUPERSET_DIVOLTE_PASSWORD": superset_server.password}
+    if duckdb_path is not None:
+        environment["SUPERSET_DIVOLTE_DUCKDB"] = duckdb_path
+    before = _databases(superset_server)
+    result = run_cli("provision", "--assets", str(REPO), "--superset-url", superset_server.base_url,
+                     env=environment, check=False)
+    _assert_clean_failure(result, "Clickstream.yaml: sqlalchemy_uri", "relative path",
+                          "export SUPERSET_DIVOLTE_DUCKDB=/absolute/path")
+    assert _databases(superset_server) == before
+
+
+def test_a_variable_set_to_nothing_counts_as_unset() -> None:
+    from superset_divolte.assets import UnresolvedVariable, resolve
+
+    template = EnvString("duckdb:///${SUPERSET_DIVOLTE_DUCKDB}")
+    with pytest.raises(UnresolvedVariable):
+        resolve(template, "duckdb", {"SUPERSET_DIVOLTE_DUCKDB": ""})
+    assert resolve(EnvString("${X:-fallback}"), "duckdb", {"X": ""}) == "fallback"
