@@ -15,7 +15,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping, MutableMapping
 
-from superset_divolte.duckdb_sandbox import sandbox_connection
+from superset_divolte.duckdb_sandbox import (
+    MultiProcessDuckDB,
+    duckdb_databases,
+    gunicorn_workers,
+    refuse_several_processes,
+    sandbox_connection,
+)
 from superset_divolte.sql_macros import JINJA_MACROS
 
 SECRET_KEY_VARIABLE = "SUPERSET_SECRET_KEY"
@@ -110,7 +116,15 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
 def apply(namespace: MutableMapping[str, Any], environment: Mapping[str, str] | None = None) -> None:
     """Fill a ``superset_config`` module's namespace; exit with a message if Superset must not start."""
     try:
-        namespace.update(settings_from(os.environ if environment is None else environment))
-    except SecretKeyError as error:
+        settings = settings_from(os.environ if environment is None else environment)
+        if gunicorn_workers() is not None:
+            refuse_several_processes(duckdb_databases(settings["SQLALCHEMY_DATABASE_URI"]))
+        namespace.update(settings)
+    except SystemExit as error:
         print(error.code, file=sys.stderr)
+        if isinstance(error, MultiProcessDuckDB):
+            from gunicorn.arbiter import Arbiter
+
+            # The exit status that makes gunicorn stop instead of starting the worker again.
+            raise SystemExit(Arbiter.WORKER_BOOT_ERROR) from error
         raise
