@@ -202,31 +202,39 @@ def _import_path(root: Path, source: Path) -> str | None:
     return None
 
 
+PACKAGED_TREE = Path(__file__).parent / "asset_tree"
+"""The repository's ``datasets/`` and ``dashboards/``, reached through links, and inside the wheel."""
+
+
+def _tree_folders(root: Path) -> list[Path]:
+    """The root's own tree folders (``datasets/``, ``charts/``, …), links included: the packaged tree is made of
+    them in a source checkout. A repository also holds node_modules, .git, …: those are not walked."""
+    return sorted(path for path in root.iterdir() if path.name in TREE_FOLDERS + ASSET_KINDS and path.is_dir())
+
+
 def _walk_tree(root: Path) -> tuple[list[Path], list[Problem]]:
-    """Every ``.yaml`` file under ``root`` (symlinks only inside it), and a problem for what is not read."""
+    """Every ``.yaml`` file of the tree (symlinks only inside it), and a problem for what is not read."""
     files: list[Path] = []
     problems: list[Problem] = []
-    resolved_root = root.resolve()
-    for folder, folders, names in os.walk(root):
-        here = Path(folder)
-        if here == root:
-            # Only the tree's own folders: a repository also holds node_modules, .git, …
-            folders[:] = [name for name in folders if name in TREE_FOLDERS + ASSET_KINDS]
-            names = []
-        for name in sorted(folders):
-            if (here / name).is_symlink():
-                problems.append(Problem(str(here / name), "", "a folder symlink: its files are not read",
-                                        "copy the folder into the tree instead of linking it"))
-        for name in names:
-            path = here / name
-            if path.is_symlink() and not path.resolve().is_relative_to(resolved_root):
-                problems.append(Problem(str(path), "", f"a symlink to {path.resolve()}, outside {root}",
-                                        "copy the file into the tree; files outside it are not read"))
-            elif name.endswith(".yml") and _import_path(root, path) is not None:
-                problems.append(Problem(str(path), "", "a .yml file: Superset's layout names asset files .yaml",
-                                        f"rename it to {path.with_suffix('.yaml').name}"))
-            elif name.endswith(".yaml"):
-                files.append(path)
+    tops = _tree_folders(root) if root.is_dir() else []
+    inside = [root.resolve(), *(top.resolve() for top in tops)]
+    for top in tops:
+        for folder, folders, names in os.walk(top):
+            here = Path(folder)
+            for name in sorted(folders):
+                if (here / name).is_symlink():
+                    problems.append(Problem(str(here / name), "", "a folder symlink: its files are not read",
+                                            "copy the folder into the tree instead of linking it"))
+            for name in names:
+                path = here / name
+                if path.is_symlink() and not any(path.resolve().is_relative_to(base) for base in inside):
+                    problems.append(Problem(str(path), "", f"a symlink to {path.resolve()}, outside {root}",
+                                            "copy the file into the tree; files outside it are not read"))
+                elif name.endswith(".yml") and _import_path(root, path) is not None:
+                    problems.append(Problem(str(path), "", "a .yml file: Superset's layout names asset files .yaml",
+                                            f"rename it to {path.with_suffix('.yaml').name}"))
+                elif name.endswith(".yaml"):
+                    files.append(path)
     return sorted(files), problems
 
 

@@ -11,9 +11,10 @@ from typing import Callable, Sequence
 
 import click
 
-from superset_divolte.assets import TARGETS, AssetError, load_tree, read_tree
+from superset_divolte.assets import PACKAGED_TREE, TARGETS, AssetError, load_tree, read_tree
 
 DEFAULT_HOME = Path(".demo")
+ASSETS_HELP = "folder holding datasets/ and dashboards/ (default: the tree shipped with superset-divolte)"
 
 
 class UsageError(Exception):
@@ -122,7 +123,7 @@ def _add_generator_options(parser: argparse.ArgumentParser, events: int) -> None
 
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--assets", type=Path, default=Path("."), help="folder holding datasets/ and dashboards/")
+    parser.add_argument("--assets", type=Path, default=PACKAGED_TREE, help=ASSETS_HELP)
     parser.add_argument("--target", choices=TARGETS, default="duckdb", help="where the data lives")
 
 
@@ -141,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="embedded demo: DuckDB events, Superset on 127.0.0.1")
     _add_generator_options(demo, events=300_000)
     demo.add_argument("--home", type=Path, default=DEFAULT_HOME, help="folder for Superset and the events")
-    demo.add_argument("--assets", type=Path, default=Path("."), help="folder holding datasets/ and dashboards/")
+    demo.add_argument("--assets", type=Path, default=PACKAGED_TREE, help=ASSETS_HELP)
     demo.add_argument("--port", type=int, default=8088)
     demo.add_argument("--regenerate", action="store_true", help="generate the events again")
     demo.add_argument("--no-serve", dest="serve", action="store_false", help="prepare, then exit")
@@ -156,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_events_generate)
 
     validate = commands.add_parser("validate", help="check the asset files")
-    validate.add_argument("directory", nargs="?", type=Path, default=Path("."))
+    validate.add_argument("directory", nargs="?", type=Path, default=PACKAGED_TREE, help=ASSETS_HELP)
     validate.add_argument("--target", action="append", choices=TARGETS, help="only these targets")
     validate.set_defaults(handler=cmd_validate)
 

@@ -27,6 +27,7 @@ from superset_divolte.sql_macros import JINJA_MACROS
 SECRET_KEY_VARIABLE = "SUPERSET_SECRET_KEY"
 METADATA_URI_VARIABLE = "SUPERSET_DIVOLTE_METADATA_URI"
 HOME_VARIABLE = "SUPERSET_HOME"
+REDIS_URL_VARIABLE = "SUPERSET_DIVOLTE_REDIS_URL"
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SECRET_KEY_BITS = 100
 """Least estimated entropy (length times the Shannon entropy of its characters) of an accepted key;
@@ -89,6 +90,49 @@ def metadata_uri_from(environment: Mapping[str, str]) -> str:
     return f"sqlite:///{home / 'superset.db'}"
 
 
+SELF_HOSTED_CONTENT_SECURITY_POLICY = {
+    "base-uri": ["'self'"],
+    "default-src": ["'self'"],
+    # Superset 6.1.0's released frontend always renders a telemetry pixel from a
+    # third-party host (only a source build can leave it out); its default policy
+    # allows that host. This one allows only Superset itself, so browsers never ask.
+    "img-src": ["'self'", "blob:", "data:"],
+    "worker-src": ["'self'", "blob:"],
+    "connect-src": ["'self'"],
+    "object-src": "'none'",
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "font-src": ["'self'"],
+    "script-src": ["'self'", "'strict-dynamic'"],
+}
+
+
+SELF_HOSTED_TALISMAN_CONFIG = {
+    "content_security_policy": SELF_HOSTED_CONTENT_SECURITY_POLICY,
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
+
+
+def redis_caches_from(environment: Mapping[str, str]) -> dict[str, Any]:
+    """Superset's metadata, filter-state and explore caches on Redis when ``SUPERSET_DIVOLTE_REDIS_URL`` is set.
+
+    Several Superset workers then share them (the Docker stack; production).
+    """
+    url = environment.get(REDIS_URL_VARIABLE)
+    if not url:
+        return {}
+    def cache(prefix: str) -> dict[str, Any]:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": prefix,
+                "CACHE_DEFAULT_TIMEOUT": 86_400}
+    return {
+        "CACHE_CONFIG": cache("superset_metadata_"),
+        "FILTER_STATE_CACHE_CONFIG": cache("superset_filter_state_"),
+        "EXPLORE_FORM_DATA_CACHE_CONFIG": cache("superset_explore_form_data_"),
+        "RATELIMIT_STORAGE_URI": url,
+    }
+
+
 def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
     """Every Superset setting this add-on decides, for the given environment."""
     from superset_divolte.viz_plugins import blueprint as plugin_blueprint
@@ -110,6 +154,10 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
         "ROW_LIMIT": 50_000,
         # SQL Lab users must not reach the server's files through DuckDB.
         "DB_CONNECTION_MUTATOR": sandbox_connection,
+        "TALISMAN_ENABLED": True,
+        "TALISMAN_CONFIG": SELF_HOSTED_TALISMAN_CONFIG,
+        "TALISMAN_DEV_CONFIG": SELF_HOSTED_TALISMAN_CONFIG,
+        **redis_caches_from(environment),
     }
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 from superset_divolte.viz_plugins import PLUGINS, read_bundle
+from wheel_build import build_wheel, pip
 
 from .harness import REPO_ROOT
 
@@ -39,25 +39,8 @@ print(json.dumps(out))
 """
 
 
-def _clean_source_copy(target: Path) -> Path:
-    """The files a source distribution would have, without build leftovers."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    target.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO_ROOT / name, target / name)
-    shutil.copytree(REPO_ROOT / "superset_divolte", target / "superset_divolte", ignore=ignore)
-    return target
-
-
-def _pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", *args], check=True, timeout=600, capture_output=True)
-
-
 def test_wheel_contains_and_serves_the_bundles(tmp_path: Path) -> None:
-    source = _clean_source_copy(tmp_path / "source")
-    dist = tmp_path / "dist"
-    _pip("wheel", "--no-deps", "--quiet", "-w", str(dist), str(source))
-    (wheel,) = dist.glob("superset_divolte-*.whl")
+    wheel = build_wheel(tmp_path)
 
     with zipfile.ZipFile(wheel) as archive:
         for plugin in PLUGINS:
@@ -68,7 +51,7 @@ def test_wheel_contains_and_serves_the_bundles(tmp_path: Path) -> None:
             assert archive.read(f"superset_divolte/stack_druid/{name}") == (REPO_ROOT / "stack/druid" / name).read_bytes()
 
     site = tmp_path / "site"
-    _pip("install", "--no-deps", "--no-index", "--quiet", "--target", str(site), str(wheel))
+    pip("install", "--no-deps", "--no-index", "--quiet", "--target", str(site), str(wheel))
     result = subprocess.run(
         [sys.executable, "-c", SERVE_FROM_INSTALLED],
         cwd=tmp_path,
