@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, Mapping, TextIO
 
 import yaml
 
-from superset_divolte.assets import AssetError, AssetFile, AssetTree, EnvString, Problem, TargetChoice, load_tree
+from superset_divolte.assets import (
+    AssetError,
+    AssetFile,
+    AssetTree,
+    EnvString,
+    Problem,
+    TargetChoice,
+    load_tree,
+    resolve_tree,
+)
 from superset_divolte.bundle import Bundle, build_bundle, zip_bytes
 from superset_divolte.export import export_local, with_file_chart_ids
 from superset_divolte.validation import validate_tree
@@ -200,11 +209,12 @@ def _relative_file_problem(file: AssetFile, uri: str, target: str) -> Problem | 
                    "working directory; nothing was provisioned", f"{fix} (the path as the server sees it)")
 
 
-def relative_file_problems(tree: AssetTree, bundle: Bundle, target: str) -> list[Problem]:
+def relative_file_problems(tree: AssetTree, target: str) -> list[Problem]:
     """Databases whose resolved URI names a file by a relative path (or none): refused for a remote Superset."""
+    resolved = resolve_tree(tree, target)
     problems = []
     for file in tree.of_kind("databases"):
-        uri = bundle.documents.get(file.import_path, {}).get("sqlalchemy_uri")
+        uri = resolved[file.import_path].get("sqlalchemy_uri")
         problem = _relative_file_problem(file, uri, target) if isinstance(uri, str) else None
         if problem is not None:
             problems.append(problem)
@@ -217,12 +227,13 @@ def provision_remote(superset_url: str, username: str, tree: AssetTree, target: 
     from superset_divolte.superset_client import checked_base_url, connect
 
     checked_base_url(superset_url)
-    # The server's files are checked first: resolving needs no Superset, validating does.
-    bundle = build_bundle(tree, target)
-    _raise_problems(relative_file_problems(tree, bundle, target))
-    with validation_context():
-        _raise_problems(validate_tree(tree, [target]))
+    # What needs no Superset here comes first (the URL, the server's file paths, the login), so a mistake
+    # there is reported in seconds; validating starts a Superset in this process.
+    _raise_problems(relative_file_problems(tree, target))
     with connect(superset_url, username) as client:
+        with validation_context():
+            _raise_problems(validate_tree(tree, [target]))
+        bundle = build_bundle(tree, target)
         report = classify(bundle, exported_by_uuid(client.export_assets()))
         if report.changed:
             client.import_assets(zip_bytes(bundle), bundle.passwords)

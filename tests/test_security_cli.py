@@ -113,8 +113,9 @@ def _plain_environment() -> dict[str, str]:
 def _remote(command: str, url: str, tree: Path, password: str = "whatever") -> subprocess.CompletedProcess[str]:
     # Provisioning validates first: the repository's own tree is valid; export writes into the given tree.
     extra = ["--assets", str(tree), "-o", str(tree)] if command == "export" else ["--assets", str(REPO)]
-    return run_cli(command, *extra, "--superset-url", url,
-                   env={**_plain_environment(), "SUPERSET_DIVOLTE_PASSWORD": password}, check=False)
+    environment = {**_plain_environment(), "SUPERSET_DIVOLTE_PASSWORD": password,
+                   "SUPERSET_DIVOLTE_DUCKDB": str(tree / "clickstream.duckdb")}
+    return run_cli(command, *extra, "--superset-url", url, env=environment, check=False)
 
 
 @pytest.mark.parametrize("command", ["provision", "export"])
