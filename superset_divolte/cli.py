@@ -22,7 +22,10 @@ class UsageError(Exception):
 
 
 def _utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--end {text!r} is not an ISO 8601 time; write it like 2026-11-20T00:00:00+00:00") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -50,7 +53,16 @@ def cmd_events_generate(args: argparse.Namespace) -> int:
     from superset_divolte import event_sinks
 
     settings = _generator_settings(args)
-    written = event_sinks.generate_to(args.sink, settings, args.ground_truth)
+    try:
+        written = event_sinks.generate_to(args.sink, settings, args.ground_truth, args.replace)
+    except event_sinks.SinkError as error:
+        raise UsageError(str(error)) from None
+    except event_sinks.Interrupted as interrupted:
+        print(f"superset-divolte: {interrupted} in {args.sink}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"superset-divolte: interrupted; {args.sink} and the ground truth are as they were", file=sys.stderr)
+        return 130
     print(f"wrote {written:,} events to {args.sink}", file=sys.stderr)
     return 0
 
@@ -154,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--sink", default="duckdb:///clickstream.duckdb",
                           help="duckdb:///PATH or kafka://HOST:PORT/TOPIC")
     generate.add_argument("--ground-truth", type=Path, help="write exact counts of the events here (JSON)")
+    generate.add_argument("--replace", action="store_true",
+                          help="DuckDB: replace a file whose table already holds events (refused otherwise)")
     generate.set_defaults(handler=cmd_events_generate)
 
     validate = commands.add_parser("validate", help="check the asset files")

@@ -32,6 +32,40 @@ def _arrow_chunk(records: Sequence[dict[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
+_ARROW_TYPES = {"BOOLEAN": pa.bool_(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "REAL": pa.float32(),
+                "DOUBLE": pa.float64(), "VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("ms")}
+UNIQUE_COLUMNS = frozenset({"partyId", "sessionId", "pageViewId"})
+"""String columns whose values hardly repeat; every other string column is dictionary-encoded in batches."""
+
+
+def arrow_batch(rows: Sequence[Sequence[Any]], fields: Sequence[str]) -> pa.Table:
+    """Generated rows (tuples in ``fields`` order) as an Arrow table with the event table's columns.
+
+    Repetitive string columns (user agents, URLs, campaigns) are dictionary-encoded:
+    the batch shrinks to under half, which is what crosses from a worker process.
+    """
+    position = {name: index for index, name in enumerate(fields)}
+    columns = list(zip(*rows)) if rows else [()] * len(fields)
+    arrays: dict[str, pa.Array] = {}
+    for name, sql_type in duckdb_columns():
+        values = columns[position[TIME_FIELD if name == TIME_COLUMN else name]]
+        # Typed from the table, so a batch whose column is all null still has the table's types.
+        array = pa.array(values, type=_ARROW_TYPES[sql_type.split()[0]])
+        repetitive = pa.types.is_string(array.type) and name not in UNIQUE_COLUMNS
+        arrays[name] = array.dictionary_encode() if repetitive else array
+    return pa.table(arrays)
+
+
+def insert_batch(connection: duckdb.DuckDBPyConnection, batch: pa.Table, table: str = EVENTS_TABLE) -> None:
+    """Insert one Arrow batch into the event table (DuckDB reads the Arrow buffers, no Python rows)."""
+    column_list = ", ".join(f'"{name}"' for name, _ in duckdb_columns())
+    connection.register("incoming_events", batch)
+    try:
+        connection.execute(f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM incoming_events')
+    finally:
+        connection.unregister("incoming_events")
+
+
 def write_events(database: Path, records: Sequence[dict[str, Any]], table: str = EVENTS_TABLE,
                  progress: ProgressCallback | None = None) -> int:
     """Append ``records`` to the event table in one transaction; returns the rows written.
@@ -47,14 +81,10 @@ def append_events(connection: duckdb.DuckDBPyConnection, records: Sequence[dict[
                   table: str = EVENTS_TABLE, progress: ProgressCallback | None = None) -> int:
     """Like ``write_events``, on an open connection (the demo's trickle keeps one)."""
     connection.execute(duckdb_create_table(table))
-    column_list = ", ".join(f'"{name}"' for name, _ in duckdb_columns())
     connection.execute("BEGIN TRANSACTION")
     try:
         for start in range(0, len(records), CHUNK_ROWS):
-            chunk = _arrow_chunk(records[start:start + CHUNK_ROWS])
-            connection.register("incoming_events", chunk)
-            connection.execute(f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM incoming_events')
-            connection.unregister("incoming_events")
+            insert_batch(connection, _arrow_chunk(records[start:start + CHUNK_ROWS]), table)
             if progress:
                 progress(min(start + CHUNK_ROWS, len(records)), len(records))
         connection.execute("COMMIT")
@@ -75,3 +105,8 @@ def count_events(database: Path, table: str = EVENTS_TABLE) -> int:
             return 0
         row = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         return int(row[0]) if row else 0
+
+
+def create_table(connection: duckdb.DuckDBPyConnection, table: str = EVENTS_TABLE) -> None:
+    """Create the event table unless it exists."""
+    connection.execute(duckdb_create_table(table))

@@ -9,18 +9,28 @@ site they view pages, click technology logos (the original demo), walk down a
 signup funnel that many leave, and take part in an A/B experiment whose variants
 convert at different rates.
 
-Records are dicts keyed by the Avro field names of ``event_schema``, with
-``timestamp`` and ``clientTimestamp`` in epoch milliseconds.
+Generation is a stream: a heap holds every party's next session, and the
+sessions starting in each hour of the range are played out in time order, so
+memory holds the concurrent sessions and the scheduled returns, never the whole
+data set. Each hour's finished events come out as one batch of rows, sorted by
+time and party. A row is a tuple in the Avro field order of ``event_schema``
+(``ROW_FIELDS``); ``generate_events`` turns the rows of a small data set into
+dicts keyed by those names. ``timestamp`` and ``clientTimestamp`` are epoch
+milliseconds.
 """
 
 from __future__ import annotations
 
+import binascii
 import bisect
+import heapq
+import itertools
 import math
 import random
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any, Callable, Iterator
 
 from superset_divolte.event_schema import field_names
@@ -60,6 +70,12 @@ class Device:
     os_vendor: str
     screens: tuple[tuple[int, int], ...]
     weight: float
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The user agent fields of a row, in schema order."""
+        return (self.user_agent, self.name, self.family, self.vendor, self.ua_type, self.version,
+                self.category, self.os_family, self.os_version, self.os_vendor)
 
 
 DEVICES = (
@@ -117,6 +133,31 @@ HOURLY_WEIGHTS = tuple(0.25 + math.exp(-((hour - 14) ** 2) / 18) for hour in ran
 WEEKDAY_WEIGHTS = (1.0, 1.05, 1.05, 1.0, 0.9, 0.6, 0.55)
 
 
+ROW_FIELDS = (
+    "detectedDuplicate", "detectedCorruption", "firstInSession", "timestamp", "clientTimestamp", "remoteHost",
+    "referer", "location", "viewportPixelWidth", "viewportPixelHeight", "screenPixelWidth", "screenPixelHeight",
+    "partyId", "sessionId", "pageViewId", "eventType", "userAgentString", "userAgentName", "userAgentFamily",
+    "userAgentVendor", "userAgentType", "userAgentVersion", "userAgentDeviceCategory", "userAgentOsFamily",
+    "userAgentOsVersion", "userAgentOsVendor", "locationPath", "refererHost", "utmSource", "utmMedium",
+    "utmCampaign", "technology", "experiment", "variant")
+"""The fields of a generated row, in order: the Avro schema's (checked by ``check_row_fields``)."""
+COLUMN = {name: index for index, name in enumerate(ROW_FIELDS)}
+"""Position of each field in a row."""
+TIMESTAMP = COLUMN["timestamp"]
+PARTY = COLUMN["partyId"]
+DAY_MS = 86_400_000
+WINDOW_MS = 3_600_000
+"""Sessions are played out an hour at a time; each hour's finished events make one batch."""
+RETURN_PROBABILITY = 0.42
+"""Chance that a party comes back after a session."""
+MEAN_RETURN_GAP_DAYS = 1.8
+EVENTS_PER_SESSION_PRIOR = 5.0
+"""A first guess of events per session, until the stream has measured its own."""
+
+ProgressCallback = Callable[[int, int], None]
+Row = tuple[Any, ...]
+
+
 @dataclass(frozen=True)
 class GeneratorSettings:
     """What to generate: how many events over how many days, ending when."""
@@ -125,6 +166,8 @@ class GeneratorSettings:
     events: int = 300_000
     days: int = 14
     end: datetime = field(default_factory=lambda: floor_to_minute(datetime.now(timezone.utc)))
+    shards: int | None = None
+    """Independent streams the events come from (see ``shard_streams``); None: by size."""
 
 
 def floor_to_minute(moment: datetime) -> datetime:
@@ -137,27 +180,40 @@ def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-class _Ids:
-    """Divolte-shaped identifiers (``0:<base36 time>:<32 random chars>``) from a seeded RNG."""
+def check_row_fields() -> None:
+    """Fail loudly if the generator's row layout drifted from the Avro schema."""
+    if ROW_FIELDS != field_names():
+        raise AssertionError(f"generator drifted from the schema: {set(ROW_FIELDS) ^ set(field_names())}")
 
-    ALPHABET = string.ascii_letters + string.digits + "-_"
+
+class _Ids:
+    """Divolte-shaped identifiers (``0:<base36 time>:<32 random chars>``) from a seeded RNG.
+
+    The 32 characters are 192 random bits in URL-safe base64: Divolte's own alphabet.
+    """
+
+    URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
     def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
+        self._bits = rng.getrandbits
 
     def make(self, at_ms: int) -> str:
-        stamp = _base36(at_ms)
-        tail = "".join(self._rng.choices(self.ALPHABET, k=32))
-        return f"0:{stamp}:{tail}"
+        tail = binascii.b2a_base64(self._bits(192).to_bytes(24, "little"), newline=False).translate(self.URL_SAFE)
+        return f"0:{_base36(at_ms)}:{tail.decode()}"
+
+
+_BASE36_DIGITS = string.digits + string.ascii_lowercase
+_BASE36_TRIPLES = [a + b + c for a in _BASE36_DIGITS for b in _BASE36_DIGITS for c in _BASE36_DIGITS]
+"""Every three-digit base-36 string, so a timestamp takes three look-ups instead of eight divisions."""
 
 
 def _base36(number: int) -> str:
-    digits = string.digits + string.ascii_lowercase
-    out = ""
-    while number:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-    return out or "0"
+    if number >= 36 ** 9:  # past the year 2300 in epoch milliseconds
+        high, rest = divmod(number, 36 ** 9)
+        return _base36(high) + _base36(rest).rjust(9, "0")
+    top, low = divmod(number, 36 ** 3)
+    top, middle = divmod(top, 36 ** 3)
+    return (_BASE36_TRIPLES[top] + _BASE36_TRIPLES[middle] + _BASE36_TRIPLES[low]).lstrip("0") or "0"
 
 
 @dataclass
@@ -172,74 +228,6 @@ class _Party:
     owes_purchase: bool = False
 
 
-class _SessionWriter:
-    """Builds the records of one session, enforcing the 30-minute rule."""
-
-    def __init__(self, party: _Party, session_id: str, start_ms: int, ids: _Ids) -> None:
-        self.party = party
-        self.session_id = session_id
-        self.now_ms = start_ms
-        self.ids = ids
-        self.records: list[dict[str, Any]] = []
-        self.page_view_id = ""
-        self.location = ""
-        self.page_referer: str | None = None
-
-    def advance(self, gap_ms: int) -> None:
-        # A gap of 30 minutes or more would silently start a new session in Divolte.
-        self.now_ms += max(1000, min(gap_ms, SESSION_TIMEOUT_MS - 60_000))
-
-    def page_view(self, path: str, referer: str | None, utm: tuple[str, str, str] | None) -> None:
-        query = f"?utm_source={utm[0]}&utm_medium={utm[1]}&utm_campaign={utm[2]}" if utm else ""
-        self.page_referer = referer
-        self.location = f"{SITE}{path}{query}"
-        self.page_view_id = self.ids.make(self.now_ms)
-        self.emit("pageView", path=path, utm=utm)
-
-    def emit(self, event_type: str, path: str | None = None, utm: tuple[str, str, str] | None = None,
-             technology: str | None = None) -> None:
-        party, device = self.party, self.party.device
-        width, height = party.screen
-        referer = self.page_referer
-        variant = party.variant
-        self.records.append({
-            "detectedDuplicate": False,
-            "detectedCorruption": False,
-            "firstInSession": not self.records,
-            "timestamp": self.now_ms,
-            "clientTimestamp": self.now_ms + party.clock_skew_ms,
-            "remoteHost": party.remote_host,
-            "referer": referer,
-            "location": self.location,
-            "viewportPixelWidth": width,
-            "viewportPixelHeight": height - 120 if height > 700 else height - 60,
-            "screenPixelWidth": width,
-            "screenPixelHeight": height,
-            "partyId": party.party_id,
-            "sessionId": self.session_id,
-            "pageViewId": self.page_view_id,
-            "eventType": event_type,
-            "userAgentString": device.user_agent,
-            "userAgentName": device.name,
-            "userAgentFamily": device.family,
-            "userAgentVendor": device.vendor,
-            "userAgentType": device.ua_type,
-            "userAgentVersion": device.version,
-            "userAgentDeviceCategory": device.category,
-            "userAgentOsFamily": device.os_family,
-            "userAgentOsVersion": device.os_version,
-            "userAgentOsVendor": device.os_vendor,
-            "locationPath": path if path is not None else _path_of(self.location),
-            "refererHost": _host_of(referer),
-            "utmSource": utm[0] if utm else _query_value(self.location, "utm_source"),
-            "utmMedium": utm[1] if utm else _query_value(self.location, "utm_medium"),
-            "utmCampaign": utm[2] if utm else _query_value(self.location, "utm_campaign"),
-            "technology": technology,
-            "experiment": EXPERIMENT if variant else None,
-            "variant": variant,
-        })
-
-
 def _path_of(url: str) -> str:
     rest = url.split("://", 1)[1]
     path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
@@ -252,54 +240,76 @@ def _host_of(url: str | None) -> str | None:
     return url.split("://", 1)[1].split("/", 1)[0]
 
 
-def _query_value(url: str, key: str) -> str | None:
-    if "?" not in url:
-        return None
-    for pair in url.split("?", 1)[1].split("&"):
-        name, _, value = pair.partition("=")
-        if name == key:
-            return value
-    return None
+class _SessionWriter:
+    """Builds the rows of one session, enforcing the 30-minute rule."""
+
+    def __init__(self, party: _Party, session_id: str, start_ms: int, ids: _Ids) -> None:
+        self.party = party
+        self.session_id = session_id
+        self.now_ms = start_ms
+        self.ids = ids
+        self.rows: list[Row] = []
+        width, height = party.screen
+        self._screen = (width, height - 120 if height > 700 else height - 60, width, height)
+        self._page: tuple[Any, ...] = ()
+        self._page_view_id = ""
+        self._location = ""
+
+    def advance(self, gap_ms: int) -> None:
+        # A gap of 30 minutes or more would silently start a new session in Divolte.
+        self.now_ms += max(1000, min(gap_ms, SESSION_TIMEOUT_MS - 60_000))
+
+    @property
+    def location(self) -> str:
+        """The URL of the page the visitor is on."""
+        return self._location
+
+    def page_view(self, path: str, referer: str | None, utm: tuple[str, str, str] | None) -> None:
+        query = f"?utm_source={utm[0]}&utm_medium={utm[1]}&utm_campaign={utm[2]}" if utm else ""
+        self._location = f"{SITE}{path}{query}"
+        self._page_view_id = self.ids.make(self.now_ms)
+        # Every event on a page shares its URL, referrer and campaign: computed once per page view.
+        self._page = (referer, self._location, path, _host_of(referer), *(utm or (None, None, None)))
+        self.emit("pageView")
+
+    def emit(self, event_type: str, technology: str | None = None) -> None:
+        party = self.party
+        referer, location, path, referer_host, source, medium, campaign = self._page
+        variant = party.variant
+        self.rows.append((
+            False, False, not self.rows, self.now_ms, self.now_ms + party.clock_skew_ms, party.remote_host,
+            referer, location, *self._screen, party.party_id, self.session_id, self._page_view_id, event_type,
+            *party.device.fields, path, referer_host, source, medium, campaign, technology,
+            EXPERIMENT if variant else None, variant))
 
 
-class ClickstreamGenerator:
-    """Generates sessions of parties until the requested number of events exists."""
+def _cumulative(weights: tuple[float, ...]) -> list[float]:
+    return list(itertools.accumulate(weights))
 
-    def __init__(self, settings: GeneratorSettings) -> None:
-        self.settings = settings
-        self.rng = random.Random(settings.seed)
-        self.ids = _Ids(self.rng)
-        self.end_ms = epoch_ms(settings.end)
-        self.start_ms = self.end_ms - settings.days * 86_400_000
-        self._day_starts = [self.start_ms + day * 86_400_000 for day in range(settings.days)]
-        self._day_weights = [
-            WEEKDAY_WEIGHTS[datetime.fromtimestamp(start / 1000, timezone.utc).weekday()]
-            for start in self._day_starts
-        ]
 
-    def records(self, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
-        """Exactly ``settings.events`` records, sorted by time."""
-        target = self.settings.events
-        out: list[dict[str, Any]] = []
-        next_report = 0
-        while len(out) < target:
-            for session in self._party_sessions():
-                out.extend(session)
-            if progress and len(out) >= next_report:
-                progress(min(len(out), target), target)
-                next_report += max(1, target // 20)
-        # Cutting the list ends the last party's last session early; every session stays well formed.
-        out = out[:target]
-        out.sort(key=lambda record: (record["timestamp"], record["partyId"]))
-        if progress:
-            progress(len(out), target)
-        return out
+def _pick(rng: random.Random, options: tuple[Any, ...] | range, cumulative: list[float]) -> Any:
+    """A weighted choice, as ``rng.choices(options, cum_weights=cumulative)[0]`` without its list."""
+    return options[bisect.bisect(cumulative, rng.random() * cumulative[-1], 0, len(cumulative) - 1)]
+
+
+DEVICE_CUMULATIVE = _cumulative(tuple(d.weight for d in DEVICES))
+CHANNEL_CUMULATIVE = _cumulative(tuple(c.weight for c in CHANNELS))
+TECHNOLOGY_CUMULATIVE = _cumulative(TECHNOLOGY_WEIGHTS)
+HOUR_CUMULATIVE = _cumulative(HOURLY_WEIGHTS)
+
+
+class _Browsing:
+    """What a party does on the site in one session: the behaviour model, one RNG."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.ids = _Ids(rng)
 
     def new_party(self, first_ms: int) -> _Party:
         """A new visitor with a device, an address and a way of finding the site."""
         rng = self.rng
-        device = rng.choices(DEVICES, weights=[d.weight for d in DEVICES])[0]
-        channel = rng.choices(CHANNELS, weights=[c.weight for c in CHANNELS])[0]
+        device = _pick(rng, DEVICES, DEVICE_CUMULATIVE)
+        channel = _pick(rng, CHANNELS, CHANNEL_CUMULATIVE)
         return _Party(
             party_id=self.ids.make(first_ms),
             device=device,
@@ -309,36 +319,11 @@ class ClickstreamGenerator:
             clock_skew_ms=rng.randint(-4000, 4000),
         )
 
-    def _random_moment(self, earliest_ms: int) -> int | None:
-        """A session start after ``earliest_ms`` following the daily rhythm, or None past the end."""
-        rng = self.rng
-        first_day = max(0, bisect.bisect_right(self._day_starts, earliest_ms) - 1)
-        days = range(first_day, self.settings.days)
-        if not days:
-            return None
-        day = rng.choices(days, weights=self._day_weights[first_day:])[0]
-        hour = rng.choices(range(24), weights=HOURLY_WEIGHTS)[0]
-        moment = self._day_starts[day] + hour * 3_600_000 + rng.randrange(3_600_000)
-        moment = max(moment, earliest_ms)
-        return moment if moment < self.end_ms - 3_600_000 else None
-
-    def _party_sessions(self) -> Iterator[list[dict[str, Any]]]:
-        rng = self.rng
-        start = self._random_moment(self.start_ms)
-        if start is None:
-            return
-        party = self.new_party(start)
-        first = True
-        while start is not None:
-            writer = _SessionWriter(party, self.ids.make(start), start, self.ids)
-            self._browse(writer, first)
-            first = False
-            yield writer.records
-            if rng.random() > 0.42:
-                return
-            gap_days = min(int(rng.expovariate(1 / 1.8)), self.settings.days)
-            earliest = writer.now_ms + SESSION_TIMEOUT_MS + 60_000 + gap_days * 86_400_000
-            start = self._random_moment(earliest)
+    def session(self, party: _Party, start_ms: int, first_visit: bool) -> _SessionWriter:
+        """One whole session of ``party`` from ``start_ms``."""
+        writer = _SessionWriter(party, self.ids.make(start_ms), start_ms, self.ids)
+        self._browse(writer, first_visit)
+        return writer
 
     def _browse(self, writer: _SessionWriter, first_visit: bool) -> None:
         rng = self.rng
@@ -369,7 +354,7 @@ class ClickstreamGenerator:
         if path in LOGO_PAGES:
             for _ in range(min(int(rng.expovariate(1 / 1.3)), 8)):
                 writer.advance(int(rng.expovariate(1 / 6000)))
-                technology = rng.choices(TECHNOLOGIES, weights=TECHNOLOGY_WEIGHTS)[0]
+                technology = _pick(rng, TECHNOLOGIES, TECHNOLOGY_CUMULATIVE)
                 if path.startswith("/technologies/") and rng.random() < 0.6:
                     technology = path.rsplit("/", 1)[1]
                 writer.emit("click", technology=technology)
@@ -409,13 +394,200 @@ class ClickstreamGenerator:
         writer.emit("purchase")
 
 
+def _earlier_returners(days_in: float) -> float:
+    """Parties whose first visit was before the range but who come back at ``days_in`` into it, per new party.
+
+    In a steady state each new party brings ``RETURN_PROBABILITY / (1 - RETURN_PROBABILITY)`` later
+    sessions; those of parties that arrived before the range thin out over the first days. Without them
+    the first days would lack returning visitors and the rest would have to make up for it.
+    """
+    infinite = RETURN_PROBABILITY / (1 - RETURN_PROBABILITY)
+    return infinite * math.exp(-days_in / MEAN_RETURN_GAP_DAYS)
+
+
+def _returns_within(days_left: float) -> float:
+    """Expected later sessions of a new party that still fall in the range (a geometric chain of gaps)."""
+    infinite = RETURN_PROBABILITY / (1 - RETURN_PROBABILITY)
+    return infinite * (1 - math.exp(-max(days_left, 0.0) / MEAN_RETURN_GAP_DAYS))
+
+
+class ClickstreamStream:
+    """Time-ordered batches of exactly ``events`` rows over the range, deterministic per seed.
+
+    New parties arrive in each hour in proportion to the daily and weekly rhythm;
+    how many is steered hour by hour so the whole range holds the requested events
+    (what is still missing, over what the remaining hours are expected to bring),
+    so no hour has to make up for the others. A return visit is scheduled near its
+    planned gap, at an hour of that day that follows the daily rhythm; one that
+    falls past the end does not happen. Sessions run up to the end of the range;
+    events after it are not generated. The last hour tops up what is missing, and
+    the stream stops at exactly ``events`` rows (the latest session may be cut).
+    """
+
+    def __init__(self, settings: GeneratorSettings, seed: int | None = None, events: int | None = None) -> None:
+        self.settings = settings
+        self.target = settings.events if events is None else events
+        self.rng = random.Random(settings.seed if seed is None else seed)
+        self.browsing = _Browsing(self.rng)
+        self.end_ms = epoch_ms(settings.end)
+        self.start_ms = self.end_ms - settings.days * DAY_MS
+        self.windows = range(self.start_ms, self.end_ms, WINDOW_MS)
+        self._weights = [self._weight(start) for start in self.windows]
+        self._expected_sessions = self._expected_sessions_per_weight()
+        self._heap: list[tuple[int, int, _Party, bool]] = []
+        self._order = itertools.count()
+        self._pending: list[Row] = []
+        self._produced = 0
+        self._sessions = 0
+
+    @staticmethod
+    def _weight(window_start: int) -> float:
+        moment = datetime.fromtimestamp(window_start / 1000, timezone.utc)
+        return WEEKDAY_WEIGHTS[moment.weekday()] * HOURLY_WEIGHTS[moment.hour]
+
+    def _expected_sessions_per_weight(self) -> list[float]:
+        """For each hour: the sessions one unit of arrival weight from then on still brings (suffix sums)."""
+        sums = [0.0] * (len(self._weights) + 1)
+        for index in range(len(self._weights) - 1, -1, -1):
+            days_left = (self.end_ms - self.windows[index]) / DAY_MS
+            days_in = (self.windows[index] - self.start_ms) / DAY_MS
+            sessions = (1 + _earlier_returners(days_in)) * (1 + _returns_within(days_left))
+            sums[index] = sums[index + 1] + self._weights[index] * sessions
+        return sums
+
+    def batches(self) -> Iterator[list[Row]]:
+        """Each hour's events, sorted by (timestamp, partyId); empty hours give no batch."""
+        emitted = 0
+        last = len(self.windows) - 1
+        for index, window_start in enumerate(self.windows):
+            window_end = min(window_start + WINDOW_MS, self.end_ms)
+            self._arrive(index, window_start, window_end)
+            self._play_until(window_end)
+            while index == last and self._produced < self.target:
+                self._schedule(self.browsing.new_party(window_start), self._moment_in(window_start, window_end), True)
+                self._play_until(window_end)
+            batch = self._finished_before(window_end)
+            if emitted + len(batch) >= self.target:
+                yield batch[:self.target - emitted]
+                return
+            emitted += len(batch)
+            if batch:
+                yield batch
+
+    def _moment_in(self, start: int, end: int) -> int:
+        return start + self.rng.randrange(end - start)
+
+    def _arrive(self, index: int, window_start: int, window_end: int) -> None:
+        """New parties for this hour: the missing events, spread over the weight still to come."""
+        per_session = (self._produced + EVENTS_PER_SESSION_PRIOR * 50) / (self._sessions + 50)
+        missing = self.target - self._produced - len(self._heap) * per_session
+        if missing <= 0:
+            return
+        expected = missing * self._weights[index] / (per_session * self._expected_sessions[index])
+        days_in = (window_start - self.start_ms) / DAY_MS
+        for share, first_visit in ((1.0, True), (_earlier_returners(days_in), False)):
+            for _ in range(self._round(expected * share)):
+                moment = self._moment_in(window_start, window_end)
+                self._schedule(self.browsing.new_party(moment), moment, first_visit)
+
+    def _round(self, expected: float) -> int:
+        """``expected`` rounded up or down at random, so the counts add up to it on average."""
+        whole = int(expected)
+        return whole + (self.rng.random() < expected - whole)
+
+    def _schedule(self, party: _Party, start_ms: int, first_visit: bool) -> None:
+        heapq.heappush(self._heap, (start_ms, next(self._order), party, first_visit))
+
+    def _play_until(self, window_end: int) -> None:
+        """Play every session starting before ``window_end``, scheduling the returns they lead to."""
+        heap, end_ms = self._heap, self.end_ms
+        while heap and heap[0][0] < window_end:
+            start_ms, _, party, first_visit = heapq.heappop(heap)
+            writer = self.browsing.session(party, start_ms, first_visit)
+            rows = writer.rows
+            if writer.now_ms >= end_ms:
+                rows = [row for row in rows if row[TIMESTAMP] < end_ms]
+            self._pending.extend(rows)
+            self._produced += len(rows)
+            self._sessions += 1
+            comeback = self._return_moment(writer.now_ms)
+            if comeback is not None:
+                self._schedule(party, comeback, False)
+
+    def _return_moment(self, last_event_ms: int) -> int | None:
+        """When the party comes back, near a planned gap of whole days, or None."""
+        rng = self.rng
+        if rng.random() > RETURN_PROBABILITY:
+            return None
+        gap_days = int(rng.expovariate(1 / MEAN_RETURN_GAP_DAYS))
+        earliest = last_event_ms + SESSION_TIMEOUT_MS + 60_000 + gap_days * DAY_MS
+        day_start = earliest - (earliest - self.start_ms) % DAY_MS
+        hour = _pick(rng, range(24), HOUR_CUMULATIVE)
+        moment = day_start + hour * WINDOW_MS + rng.randrange(WINDOW_MS)
+        if moment < earliest:
+            moment += DAY_MS
+        return moment if moment < self.end_ms else None
+
+    def _finished_before(self, moment: int) -> list[Row]:
+        """The pending rows before ``moment``, sorted: no session still to be played starts earlier."""
+        ready = [row for row in self._pending if row[TIMESTAMP] < moment]
+        self._pending = [row for row in self._pending if row[TIMESTAMP] >= moment]
+        ready.sort(key=itemgetter(TIMESTAMP, PARTY))
+        return ready
+
+
+PARALLEL_FROM_EVENTS = 500_000
+"""From this size on, the events come from ``SHARDS`` independent streams that worker processes can run."""
+SHARDS = 4
+
+
+def shard_streams(settings: GeneratorSettings) -> list[ClickstreamStream]:
+    """The independent streams that make up ``settings``' events, each with its own parties and seed.
+
+    How many depends only on the settings, never on the machine, so a seed gives
+    the same events everywhere. Parties never cross streams, so each party's
+    events stay in time order whichever way the streams are interleaved.
+    """
+    shards = settings.shards or (SHARDS if settings.events >= PARALLEL_FROM_EVENTS else 1)
+    if shards == 1:
+        return [ClickstreamStream(settings)]
+    share, rest = divmod(settings.events, shards)
+    return [ClickstreamStream(settings, seed=settings.seed * 1_000_003 + shard, events=share + (shard < rest))
+            for shard in range(shards)]
+
+
+def interleave(streams: list[Iterator[list[Row]]]) -> Iterator[list[Row]]:
+    """One batch of each stream in turn until all are done (the order the sinks write them in)."""
+    active = list(streams)
+    while active:
+        for stream in list(active):
+            batch = next(stream, None)
+            if batch is None:
+                active.remove(stream)
+            else:
+                yield batch
+
+
+def stream_rows(settings: GeneratorSettings) -> Iterator[list[Row]]:
+    """``settings.events`` rows as batches, in one process: each batch and each party in time order."""
+    check_row_fields()
+    return interleave([stream.batches() for stream in shard_streams(settings)])
+
+
+def as_records(rows: list[Row]) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by the Avro field names."""
+    return [dict(zip(ROW_FIELDS, row)) for row in rows]
+
+
 def generate_events(settings: GeneratorSettings, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
-    """Generate ``settings.events`` Divolte event records, sorted by time."""
-    records = ClickstreamGenerator(settings).records(progress)
-    expected = set(field_names())
-    if records and set(records[0]) != expected:
-        raise AssertionError(f"generator drifted from the schema: {set(records[0]) ^ expected}")
-    return records
+    """``settings.events`` Divolte event records, sorted by time: the whole stream in memory (small sizes)."""
+    rows: list[Row] = []
+    for batch in stream_rows(settings):
+        rows.extend(batch)
+        if progress:
+            progress(len(rows), settings.events)
+    rows.sort(key=itemgetter(TIMESTAMP, PARTY))
+    return as_records(rows)
 
 
 def live_events(rng: random.Random, now: datetime, clicks: int) -> list[dict[str, Any]]:
@@ -424,12 +596,12 @@ def live_events(rng: random.Random, now: datetime, clicks: int) -> list[dict[str
     This is the demo's trickle: what visitors clicking logos would send while
     someone watches the dashboard.
     """
-    generator = ClickstreamGenerator(GeneratorSettings(seed=rng.randrange(2**31), events=clicks + 1, days=1, end=now))
+    browsing = _Browsing(random.Random(rng.randrange(2**31)))
     now_ms = epoch_ms(now)
     start_ms = now_ms - clicks * 1000
-    writer = _SessionWriter(generator.new_party(start_ms), generator.ids.make(start_ms), start_ms, generator.ids)
+    writer = _SessionWriter(browsing.new_party(start_ms), browsing.ids.make(start_ms), start_ms, browsing.ids)
     writer.page_view("/", None, None)
     for _ in range(clicks):
         writer.advance(1000)
-        writer.emit("click", technology=generator.rng.choices(TECHNOLOGIES, weights=TECHNOLOGY_WEIGHTS)[0])
-    return writer.records
+        writer.emit("click", technology=browsing._pick(rng, TECHNOLOGIES, TECHNOLOGY_CUMULATIVE))
+    return as_records(writer.rows)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 from superset_divolte.events import CONVERSION_EVENT, FUNNEL_STEPS
 
@@ -51,9 +54,14 @@ class SessionFacts:
     """Paths of the session's page views, in time order."""
 
     @property
+    def duration_ms(self) -> int:
+        """Milliseconds from the first to the last event."""
+        return self.end_ms - self.start_ms
+
+    @property
     def duration_s(self) -> float:
         """Seconds from the first to the last event."""
-        return (self.end_ms - self.start_ms) / 1000
+        return self.duration_ms / 1000
 
     @property
     def bounced(self) -> bool:
@@ -184,6 +192,11 @@ def page_transitions(sessions: Iterable[SessionFacts]) -> dict[str, dict[str, in
     return {source: dict(targets) for source, targets in sorted(flows.items())}
 
 
+def total_duration_s(sessions: Iterable[SessionFacts]) -> float:
+    """Summed session durations in seconds, added up in whole milliseconds so any order gives the same sum."""
+    return sum(facts.duration_ms for facts in sessions) / 1000
+
+
 def session_summary(sessions: Iterable[SessionFacts]) -> dict[str, Any]:
     """Session counts, bounces, conversions, durations and breakdowns of a set of sessions."""
     facts = list(sessions)
@@ -192,7 +205,7 @@ def session_summary(sessions: Iterable[SessionFacts]) -> dict[str, Any]:
         "sessions": len(facts),
         "bounced_sessions": sum(1 for f in facts if f.bounced),
         "converted_sessions": sum(1 for f in facts if f.converted),
-        "total_session_duration_s": sum(durations),
+        "total_session_duration_s": total_duration_s(facts),
         "session_duration_buckets": dict(Counter(duration_bucket(d) for d in durations)),
         "landing_pages": dict(Counter(f.landing_page for f in facts if f.landing_page)),
         "exit_pages": dict(Counter(f.exit_page for f in facts)),
@@ -249,7 +262,7 @@ def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             utc_day(r["timestamp"]) for r in records if r["eventType"] == "pageView").items())),
         "bounced_sessions": sum(1 for facts in sessions.values() if facts.bounced),
         "converted_sessions": sum(1 for facts in sessions.values() if facts.converted),
-        "total_session_duration_s": sum(durations),
+        "total_session_duration_s": total_duration_s(sessions.values()),
         "session_duration_buckets": dict(Counter(duration_bucket(d) for d in durations)),
         "landing_pages": dict(Counter(f.landing_page for f in sessions.values() if f.landing_page)),
         "exit_pages": dict(Counter(f.exit_page for f in sessions.values())),
@@ -268,3 +281,342 @@ def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
            if key not in ("sessions", "bounced_sessions", "converted_sessions", "total_session_duration_s",
                           "session_duration_buckets", "landing_pages", "exit_pages")},
     }
+
+
+class CompactKeys:
+    """64-bit keys, each with a small int: sorted NumPy arrays, plus a dict of the keys added lately.
+
+    Distinct parties of a 100M-event stream are millions; as Python ints in a set
+    or dict they would take about 100 bytes each, here 16.
+    """
+
+    RECENT = 65_536
+    """Keys gathered in the dict before they are merged into the arrays."""
+
+    def __init__(self) -> None:
+        self.keys = np.empty(0, dtype=np.int64)
+        self.values = np.empty(0, dtype=np.int64)
+        self.recent: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys) + len(self.recent)
+
+    def _index(self, key: int) -> int:
+        index = int(np.searchsorted(self.keys, key))
+        return index if index < len(self.keys) and self.keys[index] == key else -1
+
+    def get(self, key: int) -> int | None:
+        """The key's value, or None for a key never set."""
+        value = self.recent.get(key)
+        if value is not None:
+            return value
+        index = self._index(key)
+        return int(self.values[index]) if index >= 0 else None
+
+    def set(self, key: int, value: int) -> None:
+        """Give ``key`` the value ``value``."""
+        if key not in self.recent:
+            index = self._index(key)
+            if index >= 0:
+                self.values[index] = value
+                return
+        self.recent[key] = value
+        if len(self.recent) >= self.RECENT:
+            self._merge()
+
+    def _merge(self) -> None:
+        keys = np.concatenate([self.keys, np.fromiter(self.recent.keys(), np.int64, len(self.recent))])
+        values = np.concatenate([self.values, np.fromiter(self.recent.values(), np.int64, len(self.recent))])
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.values, self.recent = keys[order], values[order], {}
+
+
+class _Session:
+    """An open session of the stream: what ``SessionFacts`` holds, plus what the next event needs."""
+
+    __slots__ = ("start_ms", "end_ms", "page_views", "landing_page", "exit_page", "converted", "referrer_host",
+                 "campaign", "previous_page", "last_day", "exposure", "exposure_converted")
+
+    def __init__(self, start_ms: int, referrer_host: str | None, campaign: str | None, day: int) -> None:
+        self.start_ms = self.end_ms = start_ms
+        self.page_views = 0
+        self.landing_page: str | None = None
+        self.exit_page: str | None = None
+        self.converted = False
+        self.referrer_host = referrer_host
+        self.campaign = campaign
+        self.previous_page = ENTRANCE
+        self.last_day = day
+        self.exposure: tuple[str, str, int] | None = None
+        """(experiment, variant, time) of the session's first event carrying an experiment."""
+        self.exposure_converted = False
+
+
+class _FunnelChains:
+    """One party's funnel steps since its oldest chain that can still grow."""
+
+    __slots__ = ("by_step",)
+
+    def __init__(self) -> None:
+        self.by_step: dict[str, list[int]] = defaultdict(list)
+
+
+class StreamingGroundTruth:
+    """``compute`` over a time-ordered stream of row batches, in memory bounded by what is still open.
+
+    Counts are added batch by batch; a session is folded into the totals once 30
+    minutes have passed since its last event (the generator's session rule says
+    it cannot continue), a funnel chain once its window has passed, a day's
+    distinct visitors once the day is over. Distinct parties are kept as 64-bit
+    hashes of their ids. ``result()`` gives, at any point, exactly ``compute`` of
+    the rows added so far, without changing the state.
+    """
+
+    def __init__(self, fields: Sequence[str], steps: Sequence[str] = FUNNEL_STEPS,
+                 window_ms: int = DEFAULT_FUNNEL_WINDOW_MS) -> None:
+        self._at = {name: fields.index(name) for name in fields}
+        self.steps = tuple(steps)
+        self.window_ms = window_ms
+        self.counts: Counter[str] = Counter()
+        self.by: dict[str, Counter[Any]] = defaultdict(Counter)
+        self.transitions: dict[str, Counter[str]] = defaultdict(Counter)
+        self.visitors = CompactKeys()
+        self.day_visitors: dict[int, set[int]] = defaultdict(set)
+        self.closed_day_visitors: dict[int, int] = {}
+        self.sessions: dict[str, _Session] = {}
+        self.exposed_visitors = CompactKeys()
+        """Per (experiment, variant, party) hash: 2 x day of first exposure, + 1 once converted."""
+        self.experiment_cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.experiment_days: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.funnel_best = CompactKeys()
+        self.funnel_open: dict[int, _FunnelChains] = {}
+        self.funnel_reached = [0] * len(self.steps)
+        self.latest_ms = 0
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Count a batch of rows; batches come in time order."""
+        if not rows:
+            return
+        self._count_columns(rows)
+        at = self._at
+        ts_at, party_at, session_at, type_at, path_at = (at["timestamp"], at["partyId"], at["sessionId"],
+                                                         at["eventType"], at["locationPath"])
+        experiment_at, variant_at = at["experiment"], at["variant"]
+        sessions, transitions, day_visitors = self.sessions, self.transitions, self.day_visitors
+        page_views_by_day = self.by["page_views_by_day"]
+        steps = self.steps
+        for row in rows:
+            moment = row[ts_at]
+            day = moment // 86_400_000
+            event_type = row[type_at]
+            path = row[path_at]
+            session = sessions.get(row[session_at])
+            if session is None:
+                session = sessions[row[session_at]] = self._open(row, moment, day)
+            elif day != session.last_day:
+                day_visitors[day].add(hash(row[party_at]))
+                session.last_day = day
+            session.end_ms = moment
+            session.exit_page = path
+            if event_type == "pageView":
+                page_views_by_day[day] += 1
+                session.page_views += 1
+                session.landing_page = session.landing_page or path
+                transitions[session.previous_page][path] += 1
+                session.previous_page = path
+            elif event_type == CONVERSION_EVENT:
+                session.converted = True
+            if row[experiment_at]:
+                self._exposed(session, row[party_at], row[experiment_at], row[variant_at], moment, day, event_type)
+            if event_type in steps:
+                self._funnel_step(hash(row[party_at]), event_type, moment)
+        self.latest_ms = rows[-1][ts_at]
+        self._close_before(self.latest_ms)
+
+    def _count_columns(self, rows: Sequence[Sequence[Any]]) -> None:
+        """The counts that need no state, a column at a time (Counter counts an iterable in C)."""
+        at, by, counts = self._at, self.by, self.counts
+        types = list(map(itemgetter(at["eventType"]), rows))
+        counts["events"] += len(rows)
+        counts["new_sessions"] += sum(map(itemgetter(at["firstInSession"]), rows))
+        by["events_by_type"].update(Counter(types))
+        by["clicks_by_technology"].update(Counter(filter(None, map(itemgetter(at["technology"]), rows))))
+        by["page_views_by_page"].update(Counter(
+            path for path, kind in zip(map(itemgetter(at["locationPath"]), rows), types) if kind == "pageView"))
+        moments = at["timestamp"]
+        first, last = rows[0][moments] // 86_400_000, rows[-1][moments] // 86_400_000
+        if first == last:
+            by["events_by_day"][first] += len(rows)
+        else:
+            by["events_by_day"].update(Counter(row[moments] // 86_400_000 for row in rows))
+
+    def _open(self, row: Sequence[Any], moment: int, day: int) -> _Session:
+        at = self._at
+        key = hash(row[at["partyId"]])
+        if self.visitors.get(key) is None:
+            self.visitors.set(key, 0)
+            by = self.by
+            by["visitors_by_device"][row[at["userAgentDeviceCategory"]]] += 1
+            by["visitors_by_browser"][row[at["userAgentName"]]] += 1
+            by["visitors_by_os"][row[at["userAgentOsFamily"]]] += 1
+            by["visitors_by_screen_size"][f"{row[at['screenPixelWidth']]} x {row[at['screenPixelHeight']]}"] += 1
+        self.day_visitors[day].add(key)
+        return _Session(moment, row[at["refererHost"]], row[at["utmCampaign"]], day)
+
+    def _exposed(self, session: _Session, party: str, experiment: str, variant: str, moment: int, day: int,
+                 event_type: str) -> None:
+        converts = event_type == CONVERSION_EVENT
+        if session.exposure is None:
+            session.exposure = (experiment, variant, moment)
+        elif not converts and session.exposure[:2] == (experiment, variant):
+            return  # this party's exposure was counted at the session's first exposed event
+        session.exposure_converted = session.exposure_converted or converts
+        key = hash((experiment, variant, party))
+        state = self.exposed_visitors.get(key)
+        cell = (experiment, variant, "visitors")
+        if state is None:
+            state = 2 * day
+            self.exposed_visitors.set(key, state)
+            self.experiment_cells[cell][0] += 1
+            self.experiment_days[(*cell, day)][0] += 1
+        if converts and not state % 2:
+            self.exposed_visitors.set(key, state + 1)
+            self.experiment_cells[cell][1] += 1
+            self.experiment_days[(*cell, state // 2)][1] += 1
+
+    def _funnel_step(self, party: int, step: str, moment: int) -> None:
+        chains = self.funnel_open.get(party)
+        if chains is None:
+            if step != self.steps[0]:
+                return  # no chain it could continue
+            chains = self.funnel_open[party] = _FunnelChains()
+        chains.by_step[step].append(moment)
+        level = _deepest_level(chains.by_step, self.steps, self.window_ms)
+        best = self.funnel_best.get(party) or 0
+        if level > best:
+            for reached in range(best, level):
+                self.funnel_reached[reached] += 1
+            self.funnel_best.set(party, level)
+
+    def _close_before(self, moment: int) -> None:
+        """Fold what can no longer change: sessions idle 30 minutes, expired funnel chains, past days."""
+        idle = moment - 30 * 60_000
+        done = [key for key, session in self.sessions.items() if session.end_ms < idle]
+        for key in done:
+            self._fold(self.sessions.pop(key), self.counts, self.by, self.experiment_cells, self.experiment_days)
+        expired = moment - self.window_ms
+        for party in [p for p, chains in self.funnel_open.items() if chains.by_step[self.steps[0]][-1] < expired]:
+            del self.funnel_open[party]
+        today = moment // 86_400_000
+        for day in [d for d in self.day_visitors if d < today]:
+            self.closed_day_visitors[day] = len(self.day_visitors.pop(day))
+
+    @staticmethod
+    def _fold(session: _Session, counts: Counter[str], by: dict[str, Counter[Any]],
+              cells: dict[tuple[str, str, str], list[int]], days: dict[tuple[str, str, str, int], list[int]]) -> None:
+        duration_ms = session.end_ms - session.start_ms
+        start_day = session.start_ms // 86_400_000
+        bounced = session.page_views == 1
+        counts["sessions"] += 1
+        counts["bounced_sessions"] += bounced
+        counts["converted_sessions"] += session.converted
+        counts["session_duration_ms"] += duration_ms
+        by["session_duration_buckets"][duration_bucket(duration_ms / 1000)] += 1
+        by["exit_pages"][session.exit_page] += 1
+        by["sessions_by_referrer_host"][session.referrer_host or DIRECT] += 1
+        by["sessions_by_campaign"][session.campaign or NO_CAMPAIGN] += 1
+        by["sessions_by_day"][start_day] += 1
+        if bounced:
+            by["bounced_sessions_by_day"][start_day] += 1
+        if session.landing_page:
+            by["landing_pages"][session.landing_page] += 1
+            by["page_views_by_landing_page"][session.landing_page] += session.page_views
+            if bounced:
+                by["bounced_by_landing_page"][session.landing_page] += 1
+        if session.exposure:
+            experiment, variant, moment = session.exposure
+            cell = (experiment, variant, "sessions")
+            cells[cell][0] += 1
+            cells[cell][1] += session.exposure_converted
+            day = days[(*cell, moment // 86_400_000)]
+            day[0] += 1
+            day[1] += session.exposure_converted
+
+    def result(self) -> dict[str, Any]:
+        """``compute`` of every row added so far (open sessions counted as they stand)."""
+        return finish_partial(self.partial())
+
+    def partial(self) -> dict[str, Any]:
+        """``result()`` with the duration in whole milliseconds: partials of streams with disjoint parties add up
+        (``merge_partials``) to the truth of all of them."""
+        counts, by = Counter(self.counts), defaultdict(Counter, {k: Counter(v) for k, v in self.by.items()})
+        cells = defaultdict(lambda: [0, 0], {k: list(v) for k, v in self.experiment_cells.items()})
+        days = defaultdict(lambda: [0, 0], {k: list(v) for k, v in self.experiment_days.items()})
+        for session in self.sessions.values():
+            self._fold(session, counts, by, cells, days)
+        visitors_by_day = {**self.closed_day_visitors, **{d: len(v) for d, v in self.day_visitors.items()}}
+        by_day = lambda counter: {_day_label(day): n for day, n in sorted(counter.items())}  # noqa: E731
+        experiments: dict[str, Any] = {}
+        for (experiment, variant, unit), (exposed, converted) in sorted(cells.items()):
+            experiments.setdefault(experiment, {}).setdefault(variant, {})[unit] = {
+                "exposed": exposed, "converted": converted}
+        cohorts: dict[str, Any] = {}
+        for (experiment, variant, unit, day), (exposed, converted) in sorted(days.items()):
+            cohorts.setdefault(experiment, {}).setdefault(variant, {}).setdefault(unit, {})[_day_label(day)] = {
+                "exposed": exposed, "converted": converted}
+        plain = {name: dict(by[name]) for name in (
+            "events_by_type", "clicks_by_technology", "session_duration_buckets", "landing_pages", "exit_pages",
+            "visitors_by_device", "visitors_by_browser", "visitors_by_os", "visitors_by_screen_size",
+            "page_views_by_page", "sessions_by_referrer_host", "sessions_by_campaign",
+            "page_views_by_landing_page", "bounced_by_landing_page")}
+        return {
+            "events": counts["events"],
+            "page_views": by["events_by_type"]["pageView"],
+            "visitors": len(self.visitors),
+            "sessions": counts["sessions"],
+            "new_sessions": counts["new_sessions"],
+            "events_by_day": by_day(by["events_by_day"]),
+            "page_views_by_day": by_day(by["page_views_by_day"]),
+            "bounced_sessions": counts["bounced_sessions"],
+            "converted_sessions": counts["converted_sessions"],
+            "total_session_duration_ms": counts["session_duration_ms"],
+            "funnel": {"steps": list(self.steps), "window_ms": self.window_ms, "parties": list(self.funnel_reached)},
+            "experiments": experiments,
+            "experiment_cohorts_by_day": cohorts,
+            "visitors_by_day": by_day(visitors_by_day),
+            "page_transitions": {source: dict(targets) for source, targets in sorted(self.transitions.items())},
+            "sessions_by_day": by_day(by["sessions_by_day"]),
+            "bounced_sessions_by_day": by_day(by["bounced_sessions_by_day"]),
+            **plain,
+        }
+
+
+def finish_partial(partial: dict[str, Any]) -> dict[str, Any]:
+    """The truth document of a partial: its duration in seconds, as ``compute`` gives it."""
+    document = dict(partial)
+    document["total_session_duration_s"] = document.pop("total_session_duration_ms") / 1000
+    return document
+
+
+def merge_partials(partials: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The partial of the union of streams whose parties are disjoint: every count is a sum."""
+    merged: dict[str, Any] = {}
+    for partial in partials:
+        merged = _add(merged, partial)
+    return merged
+
+
+def _add(left: Any, right: Any) -> Any:
+    if isinstance(right, dict):
+        if "parties" in right and "steps" in right:  # the funnel: same steps and window, parties per step add up
+            parties = (left or {}).get("parties") or [0] * len(right["parties"])
+            return {**right, "parties": [a + b for a, b in zip(parties, right["parties"])]}
+        out = dict(left or {})
+        for key, value in right.items():
+            out[key] = _add(out.get(key), value)
+        return out
+    return right if left is None else left + right
+
+
+def _day_label(day: int) -> str:
+    return utc_day(day * 86_400_000)

@@ -7,13 +7,23 @@ import time
 from typing import TextIO
 
 
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
 class ProgressPrinter:
-    """A ``(done, total)`` callback that prints at most every half second, and at the end."""
+    """A ``(done, total)`` callback that prints at most every ``min_interval_s``, and at the end.
+
+    Each line carries the rate since the start and, while work remains, the time left at that rate.
+    """
 
     def __init__(self, label: str, out: TextIO = sys.stderr, min_interval_s: float = 0.5) -> None:
         self.label = label
         self.out = out
         self.min_interval_s = min_interval_s
+        self._started = time.monotonic()
         self._last = 0.0
         self._last_done = -1
 
@@ -23,4 +33,11 @@ class ProgressPrinter:
             return
         self._last, self._last_done = now, done
         percent = 100 * done / total if total else 100
-        print(f"{self.label}: {done:,}/{total:,} ({percent:.0f}%)", file=self.out, flush=True)
+        elapsed = max(now - self._started, 1e-9)
+        rate = done / elapsed
+        line = f"{self.label}: {done:,}/{total:,} ({percent:.0f}%), {rate:,.0f}/s"
+        if done < total and rate > 0:
+            line += f", ETA {_duration((total - done) / rate)}"
+        else:
+            line += f", {_duration(elapsed)}"
+        print(line, file=self.out, flush=True)

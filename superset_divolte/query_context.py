@@ -132,15 +132,15 @@ def _sum_of(column: str, label: str) -> dict[str, Any]:
 
 
 def _experiment_query(params: dict[str, Any]) -> dict[str, Any]:
-    """As the experiment chart's buildQuery: one row per variant of one experiment and unit."""
+    """As the experiment chart's buildQuery: one row per variant and hour of first exposure of one experiment and unit."""
     filters = [{"col": params.get(f"{key}_column") or key, "op": "==", "val": params[key]}
                for key in ("experiment", "unit") if params.get(key)]
     return {
-        "columns": [params.get("variant_column") or "variant"],
+        "columns": [params.get("variant_column") or "variant", params.get("time_column") or TIME_COLUMN],
         "metrics": [_sum_of(params.get("exposed_column") or "exposed", "exposed_units"),
                     _sum_of(params.get("converted_column") or "converted", "converted_units")],
         "orderby": [],
-        "row_limit": 1000,
+        "row_limit": 1_000_000,
         "extra_filters": filters,
     }
 

@@ -45,8 +45,6 @@ _READ_SCRIPT = """
       uplift: field('uplift'),
       uplift_interval: interval('uplift'),
       p_value: field('p-value'),
-      difference: field('sequential-difference'),
-      sequential_interval: interval('sequential-difference'),
       always_valid_p: field('always-valid-p'),
       probability_best: field('probability-best'),
       text: row.innerText,
@@ -59,6 +57,9 @@ _READ_SCRIPT = """
     verdict: verdict ? verdict.getAttribute('data-verdict') : null,
     winner: verdict ? verdict.getAttribute('data-winner') || null : null,
     headline: verdict ? verdict.querySelector('[data-test="experiment-verdict-headline"]').innerText : null,
+    detail: verdict ? verdict.querySelector('[data-test="experiment-verdict-detail"]').innerText : null,
+    srm_p: num(chart.querySelector('[data-test="experiment-srm"]'), 'data-value'),
+    left_out: (chart.querySelector('[data-test="experiment-left-out"]') || {}).innerText || null,
     rows,
   };
 }
@@ -79,8 +80,6 @@ class VariantReading:
     uplift: float | None
     uplift_interval: tuple[float, float] | None
     p_value: float | None
-    difference: float | None
-    sequential_interval: tuple[float, float] | None
     always_valid_p: float | None
     probability_best: float
     text: str
@@ -96,6 +95,11 @@ class ExperimentReading:
     verdict: str
     winner: str | None
     headline: str
+    detail: str
+    srm_p: float | None
+    """Sequential sample ratio mismatch p-value; None with fewer than two arms."""
+    left_out: str | None
+    """The note on arms left out of every test (no units, no variant), if any."""
     variants: dict[str, VariantReading]
 
 
@@ -115,8 +119,6 @@ def _variant(row: dict[str, Any]) -> VariantReading:
         uplift=row["uplift"],
         uplift_interval=_pair(row["uplift_interval"]),
         p_value=row["p_value"],
-        difference=row["difference"],
-        sequential_interval=_pair(row["sequential_interval"]),
         always_valid_p=row["always_valid_p"],
         probability_best=float(row["probability_best"]),
         text=row["text"],
@@ -131,6 +133,9 @@ def _reading(data: dict[str, Any]) -> ExperimentReading:
         verdict=data["verdict"],
         winner=data["winner"],
         headline=data["headline"],
+        detail=data["detail"],
+        srm_p=data["srm_p"],
+        left_out=data["left_out"],
         variants={row["name"]: _variant(row) for row in data["rows"]},
     )
 

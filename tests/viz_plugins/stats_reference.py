@@ -19,50 +19,91 @@ from typing import Any
 
 import numpy as np
 from scipy import integrate, optimize, special, stats
-from scipy.stats.contingency import relative_risk
 
 Variant = dict[str, Any]
 
-# (name, variants as (name, exposed, converted), control, alpha, tau)
-CASES: list[tuple[str, list[tuple[str, int, int]], str, float, float]] = [
-    ("typical two arms", [("control", 10_000, 500), ("B", 10_000, 560)], "control", 0.05, 0.01),
-    ("clear winner", [("control", 20_000, 2_000), ("B", 20_000, 2_300)], "control", 0.05, 0.01),
+Row = tuple[str, int, int]
+"""(variant, exposed, converted) of one look; a case is a list of looks (increments)."""
+
+# (name, looks, control, alpha, mixing scale, intended weights)
+CASES: list[tuple[str, list[list[Row]], str, float, float, dict[str, float]]] = [
+    ("typical two arms", [[("control", 10_000, 500), ("B", 10_000, 560)]], "control", 0.05, 0.1, {}),
+    ("clear winner", [[("control", 20_000, 2_000), ("B", 20_000, 2_300)]], "control", 0.05, 0.1, {}),
     (
-        "three arms, Bonferroni",
-        [("control", 8_000, 400), ("B", 8_100, 430), ("C", 7_900, 470)],
+        "three arms, one clear",
+        [[("control", 8_000, 400), ("B", 8_100, 430), ("C", 7_900, 600)]],
         "control",
         0.05,
-        0.01,
+        0.1,
+        {},
+    ),
+    (
+        "three arms, both beat control, best undecided",
+        [[("control", 30_000, 1_500), ("B", 30_000, 1_950), ("C", 30_000, 2_000)]],
+        "control",
+        0.05,
+        0.1,
+        {},
     ),
     (
         "four arms, alpha 0.01",
-        [("control", 3_000, 300), ("B", 3_000, 310), ("C", 2_950, 280), ("D", 3_050, 350)],
+        [[("control", 3_000, 300), ("B", 3_000, 310), ("C", 2_950, 280), ("D", 3_050, 350)]],
         "control",
         0.01,
-        0.02,
+        0.2,
+        {},
     ),
-    ("zero conversions in control", [("control", 500, 0), ("B", 500, 3)], "control", 0.05, 0.01),
-    ("zero conversions in treatment", [("control", 800, 6), ("B", 800, 0)], "control", 0.05, 0.01),
-    ("zero conversions anywhere", [("control", 200, 0), ("B", 200, 0)], "control", 0.05, 0.01),
-    ("one variant", [("control", 1_000, 50)], "control", 0.05, 0.01),
-    ("tiny samples", [("control", 5, 1), ("B", 3, 2)], "control", 0.05, 0.01),
-    ("single units", [("control", 1, 0), ("B", 1, 1)], "control", 0.05, 0.01),
-    ("everyone converts", [("control", 50, 50), ("B", 50, 48)], "control", 0.05, 0.01),
-    ("no data in one arm", [("control", 0, 0), ("B", 10, 1)], "control", 0.05, 0.01),
-    ("unbalanced arms", [("control", 100_000, 3_000), ("B", 2_000, 80)], "control", 0.05, 0.01),
+    ("zero conversions in control", [[("control", 500, 0), ("B", 500, 3)]], "control", 0.05, 0.1, {}),
+    ("zero conversions in treatment", [[("control", 800, 6), ("B", 800, 0)]], "control", 0.05, 0.1, {}),
+    ("zero conversions anywhere", [[("control", 2_000, 0), ("B", 2_000, 0)]], "control", 0.05, 0.1, {}),
+    ("one variant", [[("control", 1_000, 50)]], "control", 0.05, 0.1, {}),
+    ("tiny samples", [[("control", 5, 1), ("B", 3, 2)]], "control", 0.05, 0.1, {}),
+    ("everyone converts", [[("control", 1_500, 1_500), ("B", 1_500, 1_500)]], "control", 0.05, 0.1, {}),
+    ("an arm without units", [[("control", 5_000, 250), ("B", 5_000, 330), ("C", 0, 0)]], "control", 0.05, 0.1, {}),
     (
-        "huge samples",
-        [("control", 50_000_000, 2_500_000), ("B", 50_000_000, 2_510_000)],
+        "a stray arm without a variant",
+        [[("control", 5_000, 250), ("B", 5_000, 330), ("(no variant)", 3, 0)]],
         "control",
         0.05,
-        0.001,
+        0.1,
+        {},
     ),
     (
-        "huge and tiny together",
-        [("control", 20_000_000, 200_000), ("B", 40, 1), ("C", 0, 0)],
+        "unbalanced arms, intended 50:1",
+        [[("control", 100_000, 3_000), ("B", 2_000, 80)]],
         "control",
+        0.05,
         0.1,
-        0.01,
+        {"control": 50, "B": 1},
+    ),
+    ("52/48 at 20,000 units", [[("control", 10_400, 520), ("B", 9_600, 480)]], "control", 0.05, 0.1, {}),
+    (
+        "huge samples",
+        [[("control", 5_000_000, 250_000), ("B", 5_000_000, 251_000)]],
+        "control",
+        0.05,
+        0.1,
+        {},
+    ),
+    (
+        "significant early, then back towards zero: the verdict stays",
+        [
+            [("control", 4_000, 200), ("B", 4_000, 300)],
+            [("control", 4_000, 260), ("B", 4_000, 160)],
+            [("control", 4_000, 200), ("B", 4_000, 200)],
+        ],
+        "control",
+        0.05,
+        0.1,
+        {},
+    ),
+    (
+        "hourly looks, no effect",
+        [[("control", 1_000 + 37 * h, 50 + h), ("B", 1_010 + 37 * h, 52 + h % 5)] for h in range(12)],
+        "control",
+        0.05,
+        0.1,
+        {},
     ),
 ]
 
@@ -88,84 +129,79 @@ def wilson(converted: int, exposed: int, alpha: float) -> list[float] | None:
     return [float(ci.low), float(ci.high)]
 
 
-def uplift_interval(t: Variant, c: Variant, alpha: float) -> list[float] | None:
-    """Katz log interval of the relative risk, minus one; None where SciPy says nan/inf."""
-    if t["exposed"] == 0 or c["exposed"] == 0:
+def z_test_p(t: Variant, c: Variant) -> float | None:
+    """Pearson chi-square without continuity correction equals the pooled z-test squared; None without variation."""
+    pooled = (t["converted"] + c["converted"]) / (t["exposed"] + c["exposed"])
+    if pooled in (0.0, 1.0):
         return None
-    rr = relative_risk(t["converted"], t["exposed"], c["converted"], c["exposed"])
-    ci = rr.confidence_interval(1 - alpha)
-    if not (math.isfinite(ci.low) and math.isfinite(ci.high)):
-        return None
-    return [float(ci.low) - 1, float(ci.high) - 1]
-
-
-def z_test_p(t: Variant, c: Variant) -> float:
-    """Pearson chi-square without continuity correction equals the pooled z-test squared."""
     table = [
         [t["converted"], t["exposed"] - t["converted"]],
         [c["converted"], c["exposed"] - c["converted"]],
     ]
-    if t["exposed"] == 0 or c["exposed"] == 0:
-        return 1.0
-    pooled = (t["converted"] + c["converted"]) / (t["exposed"] + c["exposed"])
-    if pooled in (0.0, 1.0):
-        return 1.0  # no variation: no evidence, by the chart's definition
     return float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
-def _log_mixture_ratio(estimate: float, null: float, variance: float, tau: float) -> float:
-    """log of the integral over theta ~ N(0, tau^2) of N(d; null + theta, V) / N(d; null, V).
+def concentration(shares: list[float], scale: float) -> float:
+    """Dirichlet concentration: the smallest share's log-odds has prior sd about `scale`."""
+    smallest = min(shares)
+    return 1 / (scale**2 * smallest * (1 - smallest))
 
-    Adaptive quadrature on the definition, not the closed form the chart uses.
-    """
-    sd = math.sqrt(variance)
-    shift = estimate - null
 
-    def log_integrand(theta: float) -> float:
-        return (
-            stats.norm.logpdf(shift, loc=theta, scale=sd)
-            - stats.norm.logpdf(shift, loc=0.0, scale=sd)
-            + stats.norm.logpdf(theta, loc=0.0, scale=tau)
-        )
-
-    # Integrate exp(log_integrand - peak) around the posterior mode for stability.
-    post_var = 1 / (1 / variance + 1 / tau**2)
-    mode = post_var * shift / variance
-    peak = log_integrand(mode)
-    width = 40 * math.sqrt(post_var)
-    value, _ = integrate.quad(
-        lambda th: math.exp(log_integrand(th) - peak),
-        mode - width,
-        mode + width,
-        points=[mode],
-        epsabs=0,
-        epsrel=1e-13,
-        limit=400,
+def log_evidence(counts: list[int], shares: list[float], scale: float) -> float:
+    """log of the Dirichlet-multinomial over the multinomial probability of the counts (SciPy's pmfs)."""
+    total = sum(counts)
+    if total == 0:
+        return 0.0
+    m = concentration(shares, scale)
+    alphas = [m * share for share in shares]
+    return float(
+        stats.dirichlet_multinomial.logpmf(counts, alphas, total) - stats.multinomial.logpmf(counts, total, shares)
     )
-    return peak + math.log(value)
 
 
-def sequential(t: Variant, c: Variant, alpha: float, tau: float) -> dict[str, Any] | None:
-    """mSPRT log ratio at difference 0, and the confidence sequence by root finding."""
-    if t["exposed"] == 0 or c["exposed"] == 0:
-        return None
-    pt = t["converted"] / t["exposed"]
-    pc = c["converted"] / c["exposed"]
-    variance = pt * (1 - pt) / t["exposed"] + pc * (1 - pc) / c["exposed"]
-    if variance <= 0:
-        return None
-    estimate = pt - pc
-    threshold = math.log(1 / alpha)
+def share_interval(first: int, second: int, null: float, alpha: float, scale: float) -> list[float]:
+    """Null shares q where the beta-binomial mixture over Bin(q) stays below 1/alpha, by Brent's method."""
+    total = first + second
+    if total == 0:
+        return [0.0, 1.0]
+    m = concentration([null, 1 - null], scale)
+    log_mixture = float(stats.betabinom.logpmf(first, total, m * null, m * (1 - null)))
 
-    def excess(null: float) -> float:
-        return _log_mixture_ratio(estimate, null, variance, tau) - threshold
+    def excess(q: float) -> float:
+        return float(stats.binom.logpmf(first, total, q)) - log_mixture - math.log(alpha)
 
-    step = math.sqrt(variance) * 100 + tau
-    lower = optimize.brentq(excess, estimate - step, estimate, xtol=1e-15, rtol=1e-14)
-    upper = optimize.brentq(excess, estimate, estimate + step, xtol=1e-15, rtol=1e-14)
+    mode = first / total
+    tight = {"xtol": 1e-300, "rtol": 1e-15, "maxiter": 500}
+    lower = 0.0 if excess(0.0) >= 0 else optimize.brentq(excess, 1e-300, mode, **tight)
+    upper = 1.0 if excess(1.0) >= 0 else optimize.brentq(excess, mode, float(np.nextafter(1.0, 0.0)), **tight)
+    return [lower, upper]
+
+
+def pair(looks: list[dict[str, Variant]], first: str, second: str, shares: dict[str, float],
+         alpha: float, scale: float) -> dict[str, Any]:
+    """Running maximum of the evidence and running intersection of the intervals over the looks."""
+    null = shares[first] / (shares[first] + shares[second])
+    evidence, lower, upper = 0.0, 0.0, 1.0
+    for look in looks:
+        x, y = look[first]["converted"], look[second]["converted"]
+        evidence = max(evidence, log_evidence([x, y], [null, 1 - null], scale))
+        low, high = share_interval(x, y, null, alpha, scale)
+        lower, upper = max(lower, low), min(upper, high)
+    converted = looks[-1][first]["converted"] + looks[-1][second]["converted"]
+    significant = evidence >= math.log(1 / alpha)
+    direction = "undecided"
+    if significant and lower > null:
+        direction = "better"
+    if significant and upper < null:
+        direction = "worse"
+
+    def uplift(q: float) -> float | None:
+        return None if q >= 1 else q * (1 - null) / (null * (1 - q)) - 1
+
     return {
-        "log_likelihood_ratio": _log_mixture_ratio(estimate, 0.0, variance, tau),
-        "interval": [max(-1.0, lower), min(1.0, upper)],
+        "p": min(1.0, math.exp(-evidence)) if converted else None,
+        "uplift_interval": [uplift(lower), uplift(upper)] if converted else None,
+        "direction": direction,
     }
 
 
@@ -190,31 +226,97 @@ def probability_best(variants: list[Variant]) -> list[float]:
     return results
 
 
-def case_reference(name: str, rows: list[tuple[str, int, int]], control: str, alpha: float, tau: float) -> dict[str, Any]:
-    """Expected per-variant values of one case."""
-    variants = [{"name": n, "exposed": e, "converted": x} for n, e, x in rows]
-    comparison_alpha = alpha / max(1, len(variants) - 1)
-    ctrl = next(v for v in variants if v["name"] == control)
-    best = probability_best(variants)
-    expected = {}
-    for v, p_best in zip(variants, best):
+def _cumulative(looks: list[list[Row]], arms: list[str]) -> list[dict[str, Variant]]:
+    running = {arm: {"exposed": 0, "converted": 0} for arm in arms}
+    out = []
+    for look in looks:
+        for name, exposed, converted in look:
+            if name in running:
+                running[name]["exposed"] += exposed
+                running[name]["converted"] += converted
+        out.append({arm: dict(counts) for arm, counts in running.items()})
+    return out
+
+
+def _verdict(arms: list[str], control: str, tests: dict[tuple[str, str], dict[str, Any]], srm_p: float | None,
+             smallest: int, entries: dict[str, Any]) -> tuple[str, str | None]:
+    """The chart's rule, restated: SRM first, then a winner only if it beats every other arm."""
+    if len(arms) < 2:
+        return "keep_running", None
+    if srm_p is not None and srm_p <= 0.001:
+        return "broken_split", None
+    if smallest < 1000:
+        return "keep_running", None
+    for arm in arms:
+        if all(tests[(arm, other)]["direction"] == "better" for other in arms if other != arm):
+            return "winner", arm
+    treatments = [arm for arm in arms if arm != control]
+    if any(tests[(arm, control)]["direction"] == "better" for arm in treatments):
+        return "keep_running", None
+    if all(entries[arm]["uplift_interval"] is not None and entries[arm]["uplift_interval"][0] > -0.1
+           and entries[arm]["uplift_interval"][1] is not None and entries[arm]["uplift_interval"][1] < 0.1
+           for arm in treatments):
+        return "no_difference", None
+    return "keep_running", None
+
+
+def case_reference(name: str, looks: list[list[Row]], control: str, alpha: float, scale: float,
+                   weights: dict[str, float]) -> dict[str, Any]:
+    """Expected values of one case."""
+    totals: dict[str, list[int]] = {}
+    for look in looks:
+        for arm, exposed, converted in look:
+            totals.setdefault(arm, [0, 0])
+            totals[arm][0] += exposed
+            totals[arm][1] += converted
+    arms = [arm for arm, (exposed, _) in totals.items() if exposed > 0 and arm != "(no variant)"]
+    left_out = sorted(set(totals) - set(arms))
+    history = _cumulative(looks, arms)
+    raw = {arm: weights.get(arm, 1.0) for arm in arms}
+    shares = {arm: raw[arm] / sum(raw.values()) for arm in arms}
+    pairs = len(arms) * (len(arms) - 1) // 2
+    comparison_alpha = alpha / max(1, pairs)
+    tests = {(a, b): pair(history, a, b, shares, comparison_alpha, scale) for a in arms for b in arms if a != b}
+    final = history[-1]
+    best = probability_best([final[arm] for arm in arms])
+    srm_p = None
+    if len(arms) >= 2:
+        evidence = max(log_evidence([look[arm]["exposed"] for arm in arms], [shares[arm] for arm in arms], scale)
+                       for look in history)
+        srm_p = min(1.0, math.exp(-evidence))
+    expected: dict[str, Any] = {}
+    for arm, p_best in zip(arms, best):
+        v, c = final[arm], final[control]
         entry: dict[str, Any] = {
-            "rate": v["converted"] / v["exposed"] if v["exposed"] else None,
+            "rate": v["converted"] / v["exposed"],
             "rate_interval": wilson(v["converted"], v["exposed"], comparison_alpha),
             "probability_best": p_best,
         }
-        if v is not ctrl:
-            entry["uplift_interval"] = uplift_interval(v, ctrl, comparison_alpha)
-            entry["z_test_p"] = z_test_p(v, ctrl)
-            entry["sequential"] = sequential(v, ctrl, comparison_alpha, tau)
-        expected[v["name"]] = entry
+        if arm != control:
+            test = tests[(arm, control)]
+            entry.update(
+                uplift=v["converted"] * c["exposed"] / (c["converted"] * v["exposed"]) - 1 if c["converted"] else None,
+                z_test_p=z_test_p(v, c),
+                always_valid_p=test["p"],
+                uplift_interval=test["uplift_interval"],
+                direction=test["direction"],
+            )
+        expected[arm] = entry
+    verdict, winner = _verdict(arms, control, tests, srm_p, min(final[arm]["exposed"] for arm in arms), expected)
     return {
         "name": name,
-        "variants": variants,
+        "looks": [[{"name": n, "exposed": e, "converted": x, "time": i} for n, e, x in look]
+                  for i, look in enumerate(looks)],
         "control": control,
         "alpha": alpha,
-        "tau": tau,
+        "mixing_scale": scale,
+        "weights": weights,
         "comparison_alpha": comparison_alpha,
+        "arms": arms,
+        "left_out": left_out,
+        "srm_p": srm_p,
+        "verdict": verdict,
+        "winner": winner,
         "expected": expected,
     }
 

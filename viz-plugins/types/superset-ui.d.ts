@@ -64,7 +64,13 @@ declare module '@superset-ui/core' {
     height: number;
     formData?: Record<string, unknown>;
     rawFormData?: Record<string, unknown>;
-    queriesData?: { data?: Record<string, unknown>[]; colnames?: string[] }[];
+    queriesData?: {
+      data?: Record<string, unknown>[];
+      colnames?: string[];
+      /** Bounds of the time range Superset applied, null without one. */
+      from_dttm?: number | string | null;
+      to_dttm?: number | string | null;
+    }[];
   }
 
   export interface ChartPluginConfig {

@@ -24,14 +24,10 @@ function formatPercent(value, digits = 2) {
   return `${(value * 100).toFixed(digits)}%`;
 }
 function formatSignedPercent(value, digits = 1) {
+  if (value === Infinity) return "+∞";
   if (value === null || !Number.isFinite(value)) return "–";
   const sign = value > 0 ? "+" : value < 0 ? "−" : "±";
   return `${sign}${Math.abs(value * 100).toFixed(digits)}%`;
-}
-function formatPoints(value, digits = 2) {
-  if (value === null || !Number.isFinite(value)) return "–";
-  const sign = value > 0 ? "+" : value < 0 ? "−" : "±";
-  return `${sign}${Math.abs(value * 100).toFixed(digits)}`;
 }
 function formatCount(value) {
   return Math.round(value).toLocaleString("en-US");
@@ -55,21 +51,34 @@ function formatInterval(interval, format) {
 var VERDICT_COLOURS = {
   keep_running: { background: "rgba(250, 173, 20, 0.14)", border: "rgb(214, 140, 0)" },
   winner: { background: "rgba(32, 167, 96, 0.14)", border: "rgb(32, 140, 80)" },
-  no_difference: { background: "rgba(66, 133, 244, 0.14)", border: "rgb(50, 110, 210)" }
+  no_difference: { background: "rgba(66, 133, 244, 0.14)", border: "rgb(50, 110, 210)" },
+  broken_split: { background: "rgba(220, 50, 50, 0.16)", border: "rgb(200, 40, 40)" },
+  time_filtered: { background: "rgba(220, 50, 50, 0.16)", border: "rgb(200, 40, 40)" }
 };
-var wideCell = {
-  padding: "4px 8px",
-  textAlign: "right",
-  whiteSpace: "nowrap",
-  verticalAlign: "top",
-  borderBottom: "1px solid rgba(128, 128, 128, 0.25)"
-};
-var wideHeader = { ...wideCell, whiteSpace: "normal", verticalAlign: "bottom", fontWeight: 600 };
-var narrowCell = { ...wideCell, padding: "4px 4px" };
-var narrowHeader = { ...wideHeader, padding: "4px 4px" };
-var muted = { opacity: 0.65, fontSize: "0.85em" };
-var secondLine = { ...muted, display: "block" };
+var EVERY_LOOK = "valid at every look";
+var PLANNED = "only at a planned size";
 var NARROW = 720;
+function layoutFor(width) {
+  const narrow = width < NARROW;
+  const cell = {
+    padding: narrow ? "4px 4px" : "4px 8px",
+    textAlign: "right",
+    whiteSpace: "nowrap",
+    verticalAlign: "middle",
+    borderBottom: "1px solid rgba(128, 128, 128, 0.25)"
+  };
+  return {
+    narrow,
+    cell,
+    header: { ...cell, whiteSpace: "normal", verticalAlign: "bottom", fontWeight: 600 },
+    optional: narrow ? { ...cell, display: "none" } : cell,
+    barWidth: narrow ? 56 : 90
+  };
+}
+var muted = { opacity: 0.7, fontSize: "0.85em" };
+var main3 = { fontSize: "1.3em", fontWeight: 600 };
+var secondLine = { ...muted, display: "block" };
+var validity = { ...secondLine, fontWeight: 400, fontStyle: "italic" };
 function numberData(test, value, interval) {
   const data = { "data-test": test, "data-value": value === null ? "" : String(value) };
   if (interval) {
@@ -85,32 +94,21 @@ function IntervalBar({
   width
 }) {
   const height = 12;
-  const extent = Math.max(Math.abs(interval[0]), Math.abs(interval[1]), margin, 1e-9) * 1.1;
+  const finite = [interval[0], interval[1], estimate ?? 0].filter(Number.isFinite).map(Math.abs);
+  const extent = Math.min(1, Math.max(margin, 1e-9, ...finite)) * 1.1;
   const x = (value) => (Math.max(-extent, Math.min(extent, value)) + extent) / (2 * extent) * width;
   const excludesZero = interval[0] > 0 || interval[1] < 0;
   const colour = excludesZero ? interval[0] > 0 ? "rgb(32, 140, 80)" : "rgb(200, 60, 60)" : "currentColor";
-  return /* @__PURE__ */ react_default.createElement(
-    "svg",
-    {
-      width,
-      height,
-      style: { verticalAlign: "middle", marginLeft: 6 },
-      "aria-hidden": "true"
-    },
-    /* @__PURE__ */ react_default.createElement("rect", { x: x(-margin), y: 0, width: x(margin) - x(-margin), height, fill: "rgba(66, 133, 244, 0.18)" }),
-    /* @__PURE__ */ react_default.createElement("line", { x1: x(0), x2: x(0), y1: 0, y2: height, stroke: "currentColor", strokeOpacity: 0.5 }),
-    /* @__PURE__ */ react_default.createElement("line", { x1: x(interval[0]), x2: x(interval[1]), y1: height / 2, y2: height / 2, stroke: colour, strokeWidth: 2 }),
-    /* @__PURE__ */ react_default.createElement("circle", { cx: x(estimate), cy: height / 2, r: 3, fill: colour })
-  );
+  return /* @__PURE__ */ react_default.createElement("svg", { width, height, style: { verticalAlign: "middle", marginLeft: 6 }, "aria-hidden": "true" }, /* @__PURE__ */ react_default.createElement("rect", { x: x(-margin), y: 0, width: x(margin) - x(-margin), height, fill: "rgba(66, 133, 244, 0.18)" }), /* @__PURE__ */ react_default.createElement("line", { x1: x(0), x2: x(0), y1: 0, y2: height, stroke: "currentColor", strokeOpacity: 0.5 }), /* @__PURE__ */ react_default.createElement("line", { x1: x(interval[0]), x2: x(interval[1]), y1: height / 2, y2: height / 2, stroke: colour, strokeWidth: 2 }), estimate !== null ? /* @__PURE__ */ react_default.createElement("circle", { cx: x(estimate), cy: height / 2, r: 3, fill: colour }) : null);
 }
-function VariantRow({
-  variant,
-  margin,
-  narrow
-}) {
+function UpliftCell({ variant, margin, layout }) {
   const sequential = variant.sequential;
-  const cell = narrow ? narrowCell : wideCell;
-  const optional = narrow ? { ...cell, display: "none" } : cell;
+  const interval = sequential ? sequential.upliftInterval : null;
+  return /* @__PURE__ */ react_default.createElement("td", { style: layout.cell, ...numberData("uplift", variant.uplift, interval) }, variant.isControl ? null : /* @__PURE__ */ react_default.createElement(react_default.Fragment, null, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatSignedPercent(variant.uplift)), interval ? /* @__PURE__ */ react_default.createElement(IntervalBar, { interval, estimate: variant.uplift, margin, width: layout.barWidth }) : null, /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, interval ? formatInterval(interval, (v) => formatSignedPercent(v)) : "no conversions yet")));
+}
+function VariantRow({ variant, margin, layout }) {
+  const { cell, optional } = layout;
+  const sequential = variant.sequential;
   const showTag = variant.isControl && variant.name.toLowerCase() !== "control";
   return /* @__PURE__ */ react_default.createElement(
     "tr",
@@ -120,34 +118,48 @@ function VariantRow({
       "data-control": String(variant.isControl),
       "data-direction": variant.direction ?? ""
     },
-    /* @__PURE__ */ react_default.createElement("td", { style: { ...cell, textAlign: "left", fontWeight: 600 }, "data-test": "variant-name" }, variant.name, showTag ? /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, "control") : null),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("exposed", variant.exposed) }, formatCount(variant.exposed)),
+    /* @__PURE__ */ react_default.createElement("td", { style: { ...cell, textAlign: "left" }, "data-test": "variant-name" }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, variant.name), showTag ? /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, "control") : null),
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("exposed", variant.exposed) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatCount(variant.exposed))),
     /* @__PURE__ */ react_default.createElement("td", { style: optional, ...numberData("converted", variant.converted) }, formatCount(variant.converted)),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("rate", variant.rate, variant.rateInterval) }, formatPercent(variant.rate), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(variant.rateInterval, (v) => formatPercent(v)))),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("uplift", variant.uplift, variant.upliftInterval) }, variant.isControl ? "" : formatSignedPercent(variant.uplift), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(variant.upliftInterval, (v) => formatSignedPercent(v)))),
-    /* @__PURE__ */ react_default.createElement("td", { style: optional, ...numberData("p-value", variant.zTest ? variant.zTest.pValue : null) }, variant.zTest ? formatPValue(variant.zTest.pValue) : ""),
-    /* @__PURE__ */ react_default.createElement(
-      "td",
-      {
-        style: cell,
-        ...numberData("sequential-difference", variant.difference, sequential ? sequential.interval : null)
-      },
-      sequential && variant.difference !== null ? /* @__PURE__ */ react_default.createElement(react_default.Fragment, null, formatPoints(variant.difference), /* @__PURE__ */ react_default.createElement(
-        IntervalBar,
-        {
-          interval: sequential.interval,
-          estimate: variant.difference,
-          margin,
-          width: narrow ? 56 : 90
-        }
-      ), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(sequential.interval, (v) => formatPoints(v)))) : null
-    ),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("always-valid-p", sequential ? sequential.pValue : null) }, sequential ? formatPValue(sequential.pValue) : ""),
-    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("probability-best", variant.probabilityBest) }, formatProbability(variant.probabilityBest))
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("rate", variant.rate, variant.rateInterval) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatPercent(variant.rate)), /* @__PURE__ */ react_default.createElement("span", { style: secondLine }, formatInterval(variant.rateInterval, (v) => formatPercent(v)))),
+    /* @__PURE__ */ react_default.createElement(UpliftCell, { variant, margin, layout }),
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("always-valid-p", sequential ? sequential.pValue : null) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, sequential ? formatPValue(sequential.pValue) : "")),
+    /* @__PURE__ */ react_default.createElement("td", { style: optional, ...numberData("p-value", variant.zTest ? variant.zTest.pValue : null) }, variant.isControl ? "" : formatPValue(variant.zTest ? variant.zTest.pValue : null)),
+    /* @__PURE__ */ react_default.createElement("td", { style: cell, ...numberData("probability-best", variant.probabilityBest) }, /* @__PURE__ */ react_default.createElement("span", { style: main3 }, formatProbability(variant.probabilityBest)))
   );
+}
+function HeaderRow({ unit, level, layout }) {
+  const { header } = layout;
+  const optionalHeader = layout.narrow ? { ...header, display: "none" } : header;
+  const head = (style, title, note) => /* @__PURE__ */ react_default.createElement("th", { style }, title, /* @__PURE__ */ react_default.createElement("span", { style: validity }, note));
+  return /* @__PURE__ */ react_default.createElement("tr", null, /* @__PURE__ */ react_default.createElement("th", { style: { ...header, textAlign: "left" } }, "Variant"), /* @__PURE__ */ react_default.createElement("th", { style: header }, unit === "visitors" ? "Visitors" : "Sessions"), /* @__PURE__ */ react_default.createElement("th", { style: optionalHeader }, "Conversions"), head(header, `Rate [${level}]`, `interval ${PLANNED}`), head(header, `Uplift [${level}]`, `interval ${EVERY_LOOK}`), head(header, "p", EVERY_LOOK), head(optionalHeader, "p, z-test", PLANNED), head(header, "P(best)", "Bayesian, flat prior"));
+}
+function describeLeftOut(arms) {
+  return arms.map((v) => `${v.name}: ${formatCount(v.exposed)} units, ${formatCount(v.converted)} conversions`).join("; ");
+}
+function plural(n, noun) {
+  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
+function SideNotes({ result }) {
+  const srm = result.sampleRatio;
+  const arms = result.variants.length;
+  const pairs = arms * (arms - 1) / 2;
+  return /* @__PURE__ */ react_default.createElement("div", { style: { ...muted, marginTop: 8 } }, srm ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-srm", "data-value": String(srm.pValue), "data-passed": String(srm.passed) }, "Split check ", srm.passed ? "passed" : "FAILED", ": observed", " ", srm.observed.map((v) => `${v.name} ${formatPercent(v.share, 1)}`).join(", "), ", intended", " ", srm.observed.map((v) => formatPercent(v.intendedShare, 1)).join(" / "), " (sequential, p =", " ", formatPValue(srm.pValue), ").") : null, result.leftOut.length > 0 ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-left-out" }, "Left out of every test: ", describeLeftOut(result.leftOut), ".") : null, /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-footnote" }, "α = ", result.alpha, pairs > 1 ? `, split over ${pairs} pairs of arms` : "", ". Exact mixture test replayed over", " ", plural(result.looks, "hourly look"), " from the start: a verdict once reached stays. Shaded: an uplift too small to matter."), result.warnings.map((warning) => /* @__PURE__ */ react_default.createElement("div", { key: warning, "data-test": "experiment-warning", style: { color: "rgb(200, 60, 60)" } }, warning)));
+}
+function ForecastLine({ forecast }) {
+  const { days, arm } = forecast;
+  let text2 = "No decision in sight within a year at the current traffic and rates.";
+  if (days !== null && days <= 1) text2 = `About a day more to a decision (${arm} against control), if the observed rates hold.`;
+  else if (days !== null) text2 = `About ${days} more days to a decision (${arm} against control) at the current traffic, if the observed rates hold.`;
+  return /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-forecast", "data-value": days === null ? "" : String(days), style: muted }, text2);
 }
 function Message({ width, height, text: text2 }) {
   return /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-empty", style: { width, height, display: "flex", alignItems: "center", justifyContent: "center", opacity: 0.7 } }, text2);
+}
+function bodyFontSize(width, height, rows) {
+  const byHeight = height / (rows * 2.6 + 12);
+  const byWidth = width / 46;
+  return Math.max(12, Math.min(18, byHeight, byWidth));
 }
 function ExperimentChart(props) {
   const { width, height, experiment, unit, result, settings, hasData } = props;
@@ -160,12 +172,9 @@ function ExperimentChart(props) {
   const { verdict } = result;
   const colours = VERDICT_COLOURS[verdict.kind];
   const level = `${Math.round(result.confidenceLevel * 1e3) / 10}%`;
-  const headlineSize = Math.max(16, Math.min(30, width / 28));
-  const controlRate = result.variants.find((v) => v.isControl)?.rate ?? 0;
-  const margin = settings.practicalEffect * controlRate;
-  const comparisons = Math.max(1, result.variants.length - 1);
-  const narrow = width < NARROW;
-  const header = narrow ? narrowHeader : wideHeader;
+  const fontSize = bodyFontSize(width, height, result.variants.length);
+  const headlineSize = Math.max(16, Math.min(34, width / 26, fontSize * 2));
+  const layout = layoutFor(width);
   return /* @__PURE__ */ react_default.createElement(
     "div",
     {
@@ -173,7 +182,16 @@ function ExperimentChart(props) {
       "data-experiment": experiment,
       "data-unit": unit,
       "data-alpha": String(result.alpha),
-      style: { width, height, overflow: "auto", fontSize: 13, lineHeight: 1.4, boxSizing: "border-box" }
+      style: {
+        width,
+        height,
+        overflow: "auto",
+        fontSize,
+        lineHeight: 1.35,
+        boxSizing: "border-box",
+        display: "flex",
+        flexDirection: "column"
+      }
     },
     /* @__PURE__ */ react_default.createElement(
       "div",
@@ -189,12 +207,12 @@ function ExperimentChart(props) {
           borderRadius: 4
         }
       },
-      /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-headline", style: { fontSize: headlineSize, fontWeight: 700 } }, verdict.headline),
-      /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-detail" }, verdict.detail)
+      /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-headline", style: { fontSize: headlineSize, fontWeight: 700, lineHeight: 1.2 } }, verdict.headline),
+      /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-verdict-detail" }, verdict.detail),
+      result.forecast ? /* @__PURE__ */ react_default.createElement(ForecastLine, { forecast: result.forecast }) : null
     ),
-    /* @__PURE__ */ react_default.createElement("table", { "data-test": "experiment-variants", style: { borderCollapse: "collapse", width: "100%" } }, /* @__PURE__ */ react_default.createElement("thead", null, /* @__PURE__ */ react_default.createElement("tr", null, /* @__PURE__ */ react_default.createElement("th", { style: { ...header, textAlign: "left" } }, "Variant"), /* @__PURE__ */ react_default.createElement("th", { style: header }, unit === "visitors" ? "Visitors" : "Sessions"), /* @__PURE__ */ react_default.createElement("th", { style: narrow ? { ...header, display: "none" } : header }, "Conversions"), /* @__PURE__ */ react_default.createElement("th", { style: header }, "Rate [", level, "]"), /* @__PURE__ */ react_default.createElement("th", { style: header }, "Uplift [", level, "]"), /* @__PURE__ */ react_default.createElement("th", { style: narrow ? { ...header, display: "none" } : header }, "p, fixed horizon"), /* @__PURE__ */ react_default.createElement("th", { style: header }, "Difference, pp [always valid]"), /* @__PURE__ */ react_default.createElement("th", { style: header }, "p, always valid"), /* @__PURE__ */ react_default.createElement("th", { style: header }, "P(best)"))), /* @__PURE__ */ react_default.createElement("tbody", null, result.variants.map((variant) => /* @__PURE__ */ react_default.createElement(VariantRow, { key: variant.name, variant, margin, narrow })))),
-    /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-footnote", style: { ...muted, marginTop: 6 } }, "α = ", result.alpha, " split over ", comparisons, " comparison", comparisons === 1 ? "" : "s", ". The verdict uses the always-valid test (mSPRT), safe to check at every refresh; the fixed-horizon p is valid only at a sample size set in advance. Minimum ", formatCount(settings.minSamplePerVariant), " units per variant; an uplift under ", formatPercent(settings.practicalEffect, 0), " does not matter (shaded). P(best): Beta(1,1) prior."),
-    result.warnings.map((warning) => /* @__PURE__ */ react_default.createElement("div", { key: warning, "data-test": "experiment-warning", style: { color: "rgb(200, 60, 60)" } }, warning))
+    /* @__PURE__ */ react_default.createElement("div", { style: { flex: "1 1 auto", minHeight: 0 } }, /* @__PURE__ */ react_default.createElement("table", { "data-test": "experiment-variants", style: { borderCollapse: "collapse", width: "100%", height: "100%", maxHeight: "100%" } }, /* @__PURE__ */ react_default.createElement("thead", null, /* @__PURE__ */ react_default.createElement(HeaderRow, { unit, level, layout })), /* @__PURE__ */ react_default.createElement("tbody", null, result.variants.map((variant) => /* @__PURE__ */ react_default.createElement(VariantRow, { key: variant.name, variant, margin: settings.practicalEffect, layout }))))),
+    /* @__PURE__ */ react_default.createElement(SideNotes, { result })
   );
 }
 
@@ -472,13 +490,83 @@ function gaussLegendre(order) {
 }
 var GAUSS_LEGENDRE_12 = gaussLegendre(12);
 
+// experiment-chart/src/sequential.ts
+function mixtureConcentration(shares, scale) {
+  const smallest = Math.min(...shares);
+  return 1 / (scale * scale * smallest * (1 - smallest));
+}
+function mixtureLogEvidence(counts, shares, scale) {
+  const total = counts.reduce((sum, x) => sum + x, 0);
+  if (total === 0) return 0;
+  const m = mixtureConcentration(shares, scale);
+  let value = logGamma(m) - logGamma(m + total);
+  counts.forEach((x, k) => {
+    if (x === 0) return;
+    const prior = m * shares[k];
+    value += logGamma(prior + x) - logGamma(prior) - x * Math.log(shares[k]);
+  });
+  return value;
+}
+function binaryLogLikelihood(first, second, q) {
+  const a = first === 0 ? 0 : first * Math.log(q);
+  const b = second === 0 ? 0 : second * Math.log1p(-q);
+  return a + b;
+}
+function bisect(f, low, high) {
+  let lo = low;
+  let hi = high;
+  const rising = f(hi) > f(lo);
+  for (let i = 0; i < 200 && hi - lo > 0; i += 1) {
+    const middle = (lo + hi) / 2;
+    if (middle <= lo || middle >= hi) break;
+    if (f(middle) > 0 === rising) hi = middle;
+    else lo = middle;
+  }
+  return (lo + hi) / 2;
+}
+function shareConfidenceSequence(first, second, nullShare, alpha, scale) {
+  const total = first + second;
+  if (total === 0) return [0, 1];
+  const m = mixtureConcentration([nullShare, 1 - nullShare], scale);
+  const a = m * nullShare;
+  const b = m * (1 - nullShare);
+  const logMarginal = logGamma(a + first) + logGamma(b + second) - logGamma(m + total) - logGamma(a) - logGamma(b) + logGamma(m);
+  const floor = logMarginal - Math.log(1 / alpha);
+  const excess = (q) => binaryLogLikelihood(first, second, q) - floor;
+  const mode = first / total;
+  const lower = excess(0) >= 0 ? 0 : bisect(excess, 0, mode);
+  const upper = excess(1) >= 0 ? 1 : bisect(excess, mode, 1);
+  return [lower, upper];
+}
+function upliftFromShare(q, nullShare) {
+  if (q >= 1) return Infinity;
+  return q * (1 - nullShare) / (nullShare * (1 - q)) - 1;
+}
+function daysToDecision(pair, alpha, scale, horizonDays = 365) {
+  const { first, second, nullShare } = pair;
+  if (first.exposed <= 0 || second.exposed <= 0) return null;
+  const rates = [first.converted / first.exposed, second.converted / second.exposed];
+  const threshold = Math.log(1 / alpha);
+  for (let day = 0; day <= horizonDays; day += 1) {
+    const converted = [
+      first.converted + day * first.unitsPerDay * rates[0],
+      second.converted + day * second.unitsPerDay * rates[1]
+    ];
+    if (mixtureLogEvidence(converted, [nullShare, 1 - nullShare], scale) >= threshold) return day;
+  }
+  return null;
+}
+
 // experiment-chart/src/stats.ts
+var NO_VARIANT = "(no variant)";
 var DEFAULT_SETTINGS = {
   control: "control",
   alpha: 0.05,
   minSamplePerVariant: 1e3,
   practicalEffect: 0.1,
-  tau: 0.01
+  mixingScale: 0.1,
+  intendedWeights: {},
+  srmAlpha: 1e-3
 };
 function wilsonInterval(converted, exposed, alpha) {
   if (exposed <= 0) return [0, 1];
@@ -490,46 +578,15 @@ function wilsonInterval(converted, exposed, alpha) {
   const half = z * Math.sqrt(p * (1 - p) / exposed + z2 / (4 * exposed * exposed)) / denominator;
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
-function upliftInterval(treatment, control, alpha) {
-  const { converted: xt, exposed: nt } = treatment;
-  const { converted: xc, exposed: nc } = control;
-  if (xt <= 0 || xc <= 0 || nt <= 0 || nc <= 0) return null;
-  const logRatio = Math.log(xt / nt / (xc / nc));
-  const se = Math.sqrt(1 / xt - 1 / nt + 1 / xc - 1 / nc);
-  const z = normalQuantile(1 - alpha / 2);
-  return [Math.expm1(logRatio - z * se), Math.expm1(logRatio + z * se)];
-}
 function twoProportionZTest(treatment, control) {
   const { converted: xt, exposed: nt } = treatment;
   const { converted: xc, exposed: nc } = control;
-  if (nt <= 0 || nc <= 0) return { z: 0, pValue: 1 };
+  if (nt <= 0 || nc <= 0) return null;
   const pooled = (xt + xc) / (nt + nc);
   const variance = pooled * (1 - pooled) * (1 / nt + 1 / nc);
-  if (variance <= 0) return { z: 0, pValue: 1 };
+  if (!(variance > 0)) return null;
   const z = (xt / nt - xc / nc) / Math.sqrt(variance);
   return { z, pValue: Math.min(1, 2 * normalSf(Math.abs(z))) };
-}
-function differenceVariance(treatment, control) {
-  const pt = treatment.converted / treatment.exposed;
-  const pc = control.converted / control.exposed;
-  return pt * (1 - pt) / treatment.exposed + pc * (1 - pc) / control.exposed;
-}
-function mixtureSequentialTest(treatment, control, alpha, tau) {
-  const noEvidence = { logLikelihoodRatio: 0, pValue: 1, interval: [-1, 1] };
-  if (treatment.exposed <= 0 || control.exposed <= 0) return noEvidence;
-  const variance = differenceVariance(treatment, control);
-  if (!(variance > 0)) return noEvidence;
-  const tau2 = tau * tau;
-  const difference = treatment.converted / treatment.exposed - control.converted / control.exposed;
-  const logLikelihoodRatio = 0.5 * Math.log(variance / (variance + tau2)) + tau2 * difference * difference / (2 * variance * (variance + tau2));
-  const halfWidth = Math.sqrt(
-    variance * (variance + tau2) / tau2 * (2 * Math.log(1 / alpha) + Math.log((variance + tau2) / variance))
-  );
-  return {
-    logLikelihoodRatio,
-    pValue: Math.min(1, Math.exp(-logLikelihoodRatio)),
-    interval: [Math.max(-1, difference - halfWidth), Math.min(1, difference + halfWidth)]
-  };
 }
 var QUADRATURE_STEPS = [
   -40,
@@ -593,131 +650,305 @@ function probabilityBest(variants) {
   return totals;
 }
 function sanitizeCounts(rows, warnings) {
-  return rows.map(({ name, exposed, converted }) => {
+  return rows.map((row) => {
+    const { name, exposed, converted } = row;
     const n = Math.max(0, Math.round(Number.isFinite(exposed) ? exposed : 0));
     let x = Math.max(0, Math.round(Number.isFinite(converted) ? converted : 0));
     if (x > n) {
       warnings.push(`${name}: ${x} conversions exceed ${n} exposed units; capped.`);
       x = n;
     }
-    return { name, exposed: n, converted: x };
+    return { ...row, exposed: n, converted: x };
   });
 }
-function compareToControl(variant, control, comparisonAlpha, tau) {
-  const rate = (counts) => counts.exposed > 0 ? counts.converted / counts.exposed : null;
-  const rt = rate(variant);
-  const rc = rate(control);
-  const sequential = mixtureSequentialTest(variant, control, comparisonAlpha, tau);
-  let direction = "undecided";
-  if (sequential.pValue <= comparisonAlpha) {
-    direction = sequential.interval[0] > 0 ? "better" : "worse";
-  }
-  return {
-    difference: rt !== null && rc !== null ? rt - rc : null,
-    uplift: rt !== null && rc !== null && rc > 0 ? rt / rc - 1 : null,
-    upliftInterval: upliftInterval(variant, control, comparisonAlpha),
-    zTest: twoProportionZTest(variant, control),
-    sequential,
-    direction
-  };
+function cumulativeLooks(rows, names) {
+  const times = [...new Set(rows.map((row) => row.time ?? 0))].sort((a, b) => a - b);
+  const index = new Map(names.map((name, i) => [name, i]));
+  const running = names.map((name) => ({ name, exposed: 0, converted: 0 }));
+  const byTime = /* @__PURE__ */ new Map();
+  rows.forEach((row) => {
+    const time = row.time ?? 0;
+    byTime.set(time, [...byTime.get(time) ?? [], row]);
+  });
+  return times.map((time) => {
+    (byTime.get(time) ?? []).forEach((row) => {
+      const i = index.get(row.name);
+      if (i === void 0) return;
+      running[i].exposed += row.exposed;
+      running[i].converted += row.converted;
+    });
+    return running.map((counts) => ({ ...counts }));
+  });
 }
+function intendedShares(names, weights) {
+  const raw = names.map((name) => {
+    const weight = weights[name];
+    return weight !== void 0 && weight > 0 ? weight : 1;
+  });
+  const total = raw.reduce((sum, w) => sum + w, 0);
+  return raw.map((w) => w / total);
+}
+var PairReplay = class {
+  constructor(i, j, shares, alpha, scale) {
+    this.i = i;
+    this.j = j;
+    this.alpha = alpha;
+    this.scale = scale;
+    this.logEvidence = 0;
+    this.share = [0, 1];
+    this.nullShare = shares[i] / (shares[i] + shares[j]);
+  }
+  add(look) {
+    const first = look[this.i].converted;
+    const second = look[this.j].converted;
+    const null2 = [this.nullShare, 1 - this.nullShare];
+    this.logEvidence = Math.max(this.logEvidence, mixtureLogEvidence([first, second], null2, this.scale));
+    const interval = shareConfidenceSequence(first, second, this.nullShare, this.alpha, this.scale);
+    this.share = [Math.max(this.share[0], interval[0]), Math.min(this.share[1], interval[1])];
+  }
+  /** The test so far; `look` is the latest cumulative look. */
+  result(look) {
+    const { share, nullShare, logEvidence } = this;
+    const anyConversion = look[this.i].converted + look[this.j].converted > 0;
+    const significant = logEvidence >= Math.log(1 / this.alpha);
+    let direction = "undecided";
+    if (significant && share[0] > nullShare) direction = "better";
+    if (significant && share[1] < nullShare) direction = "worse";
+    return {
+      logEvidence,
+      pValue: anyConversion ? Math.min(1, Math.exp(-logEvidence)) : null,
+      upliftInterval: anyConversion && share[0] <= share[1] ? [upliftFromShare(share[0], nullShare), upliftFromShare(share[1], nullShare)] : null,
+      direction
+    };
+  }
+};
+var SampleRatioReplay = class {
+  constructor(shares, settings) {
+    this.shares = shares;
+    this.settings = settings;
+    this.logEvidence = 0;
+  }
+  add(look) {
+    const evidence = mixtureLogEvidence(look.map((v) => v.exposed), this.shares, this.settings.mixingScale);
+    this.logEvidence = Math.max(this.logEvidence, evidence);
+  }
+  result(look) {
+    const total = look.reduce((sum, v) => sum + v.exposed, 0);
+    const pValue = Math.min(1, Math.exp(-this.logEvidence));
+    return {
+      pValue,
+      passed: pValue > this.settings.srmAlpha,
+      observed: look.map((v, k) => ({
+        name: v.name,
+        exposed: v.exposed,
+        share: total > 0 ? v.exposed / total : 0,
+        intendedShare: this.shares[k]
+      }))
+    };
+  }
+};
 function percent(value) {
   return `${(value * 100).toFixed(1)}%`;
 }
-function verdictFor(variants, control, settings) {
-  const keepRunning = (detail) => ({
-    kind: "keep_running",
+function count(value) {
+  return value.toLocaleString("en-US");
+}
+function describeP(p) {
+  if (p === null) return "p undefined";
+  return p < 1e-4 ? "p < 0.0001" : `p = ${p.toPrecision(2)}`;
+}
+function keepRunning(detail) {
+  return { kind: "keep_running", winner: null, headline: "Keep running", detail };
+}
+function brokenSplit(check) {
+  const observed = check.observed.map((v) => `${v.name} ${count(v.exposed)} (${percent(v.share)}, intended ${percent(v.intendedShare)})`).join(", ");
+  return {
+    kind: "broken_split",
     winner: null,
-    headline: "Keep running",
-    detail
-  });
-  if (variants.length < 2) return keepRunning("Needs at least two variants.");
-  if (!control) return keepRunning(`Control variant "${settings.control}" not found.`);
-  const smallest = Math.min(...variants.map((v) => v.exposed));
-  if (smallest < settings.minSamplePerVariant) {
-    return keepRunning(
-      `Every variant needs ${settings.minSamplePerVariant.toLocaleString("en-US")} units before a decision (smallest so far: ${smallest.toLocaleString("en-US")}).`
-    );
-  }
-  const treatments = variants.filter((v) => !v.isControl);
-  const better = treatments.filter((v) => v.direction === "better");
-  if (better.length > 0) {
-    const winner = better.reduce((best, v) => (v.rate ?? 0) > (best.rate ?? 0) ? v : best);
+    headline: "Split is broken: don't trust this experiment",
+    detail: `Sample ratio mismatch, always-valid ${describeP(check.pValue)}: ${observed}.`
+  };
+}
+function winnerVerdict(arms, controlIndex, beats, settings) {
+  const control = arms[controlIndex];
+  const winner = arms.findIndex((_, i) => arms.every((__, j) => j === i || beats(i, j)));
+  if (winner >= 0) {
+    const name = arms[winner].name;
+    const others = arms.length > 2 ? ` and every other arm` : "";
     return {
       kind: "winner",
-      winner: winner.name,
-      headline: `Stop: ${winner.name} wins`,
-      detail: `${winner.name} converts better than ${control.name} (always-valid ${describeP(
-        winner.sequential?.pValue ?? 1
+      winner: name,
+      headline: `Stop: ${name} wins`,
+      detail: winner === controlIndex ? `Every other variant converts worse than ${name}.` : `${name} converts better than ${control.name}${others} (always-valid ${describeP(
+        arms[winner].sequential?.pValue ?? null
       )}).`
     };
   }
-  if (treatments.every((v) => v.direction === "worse")) {
-    return {
-      kind: "winner",
-      winner: control.name,
-      headline: `Stop: ${control.name} wins`,
-      detail: `Every other variant converts worse than ${control.name}.`
-    };
+  const better = arms.filter((v) => v.direction === "better").map((v) => v.name);
+  if (better.length > 0) {
+    return keepRunning(
+      `${better.join(" and ")} beat${better.length === 1 ? "s" : ""} ${control.name}; which arm is best is undecided.`
+    );
   }
-  const margin = settings.practicalEffect * (control.rate ?? 0);
+  const treatments = arms.filter((v) => !v.isControl);
+  const margin = settings.practicalEffect;
   const negligible = treatments.every((v) => {
-    const interval = v.sequential?.interval;
-    return interval !== void 0 && margin > 0 && interval[0] > -margin && interval[1] < margin;
+    const interval = v.sequential?.upliftInterval;
+    return interval !== null && interval !== void 0 && interval[0] > -margin && interval[1] < margin;
   });
   if (negligible) {
     return {
       kind: "no_difference",
       winner: null,
       headline: "Stop: no meaningful difference",
-      detail: `Every variant is within ±${percent(settings.practicalEffect)} of ${control.name}.`
+      detail: `Every variant is within ±${percent(margin)} of ${control.name}.`
     };
   }
   return keepRunning("No variant is decisively different yet.");
 }
-function describeP(p) {
-  return p < 1e-4 ? "p < 0.0001" : `p = ${p.toPrecision(2)}`;
-}
-function analyzeExperiment(rows, settings) {
-  const warnings = [];
-  const counts = sanitizeCounts(rows, warnings);
-  const controlCounts = counts.find((v) => v.name === settings.control);
-  const comparisons = Math.max(1, counts.length - 1);
-  const comparisonAlpha = settings.alpha / comparisons;
-  const best = probabilityBest(counts);
-  const variants = counts.map((v, i) => {
-    const isControl = v === controlCounts;
-    const base = {
-      ...v,
-      isControl,
-      rate: v.exposed > 0 ? v.converted / v.exposed : null,
-      rateInterval: v.exposed > 0 ? wilsonInterval(v.converted, v.exposed, comparisonAlpha) : null,
-      probabilityBest: best[i]
+function verdictFor(input, settings, timeFiltered) {
+  const { arms, controlIndex, sampleRatio } = input;
+  if (timeFiltered) {
+    return {
+      kind: "time_filtered",
+      winner: null,
+      headline: "No verdict: a time filter cuts this experiment",
+      detail: "The always-valid test needs the experiment's whole history. Remove the time range (dashboard or chart filter) to see the verdict."
     };
-    if (isControl || !controlCounts) {
-      return {
-        ...base,
-        difference: null,
-        uplift: null,
-        upliftInterval: null,
-        zTest: null,
-        sequential: null,
-        direction: null
-      };
-    }
-    return { ...base, ...compareToControl(v, controlCounts, comparisonAlpha, settings.tau) };
+  }
+  if (arms.length < 2) return keepRunning("Needs at least two variants with units.");
+  if (controlIndex < 0) return keepRunning(`Control variant "${settings.control}" not found.`);
+  if (sampleRatio && !sampleRatio.passed) return brokenSplit(sampleRatio);
+  const smallest = Math.min(...arms.map((v) => v.exposed));
+  if (smallest < settings.minSamplePerVariant) {
+    return keepRunning(
+      `Every variant needs ${count(settings.minSamplePerVariant)} units before a decision (smallest so far: ${count(smallest)}).`
+    );
+  }
+  return winnerVerdict(arms, controlIndex, input.beats, settings);
+}
+function armNames(rows, control) {
+  const totals = /* @__PURE__ */ new Map();
+  rows.forEach(({ name, exposed, converted }) => {
+    const current = totals.get(name) ?? { name, exposed: 0, converted: 0 };
+    current.exposed += exposed;
+    current.converted += converted;
+    totals.set(name, current);
   });
-  variants.sort((p, q) => Number(q.isControl) - Number(p.isControl) || p.name.localeCompare(q.name));
-  const control = variants.find((v) => v.isControl);
-  return {
-    variants,
-    control: control ? control.name : null,
-    alpha: settings.alpha,
-    comparisonAlpha,
-    confidenceLevel: 1 - comparisonAlpha,
-    verdict: verdictFor(variants, control, settings),
-    warnings
-  };
+  const all = [...totals.values()];
+  const kept = all.filter((v) => v.name !== NO_VARIANT && v.exposed > 0);
+  kept.sort((p, q) => Number(q.name === control) - Number(p.name === control) || p.name.localeCompare(q.name));
+  return { arms: kept.map((v) => v.name), leftOut: all.filter((v) => !kept.includes(v)) };
+}
+var ExperimentReplay = class {
+  constructor(names, settings) {
+    this.names = names;
+    this.settings = settings;
+    this.pairs = /* @__PURE__ */ new Map();
+    this.latest = [];
+    this.looks = 0;
+    const shares = intendedShares(names, settings.intendedWeights);
+    this.shares = shares;
+    this.comparisonAlpha = settings.alpha / Math.max(1, names.length * (names.length - 1) / 2);
+    this.controlIndex = names.indexOf(settings.control);
+    names.forEach(
+      (_, i) => names.forEach((__, j) => {
+        if (i !== j) this.pairs.set(`${i},${j}`, new PairReplay(i, j, shares, this.comparisonAlpha, settings.mixingScale));
+      })
+    );
+    this.sampleRatio = names.length >= 2 ? new SampleRatioReplay(shares, settings) : null;
+    this.latest = names.map((name) => ({ name, exposed: 0, converted: 0 }));
+  }
+  add(look) {
+    this.pairs.forEach((pair) => pair.add(look));
+    this.sampleRatio?.add(look);
+    this.latest = look;
+    this.looks += 1;
+  }
+  pair(i, j) {
+    return this.pairs.get(`${i},${j}`).result(this.latest);
+  }
+  /** Per-arm results at the latest look; `withReading` adds Wilson intervals and P(best). */
+  arms(withReading) {
+    const totals = this.latest;
+    const best = withReading ? probabilityBest(totals) : totals.map(() => NaN);
+    const control = this.controlIndex >= 0 ? totals[this.controlIndex] : null;
+    return totals.map((v, i) => {
+      const isControl = i === this.controlIndex;
+      const sequential = control && !isControl ? this.pair(i, this.controlIndex) : null;
+      const rate = v.exposed > 0 ? v.converted / v.exposed : null;
+      const controlRate = control && control.exposed > 0 ? control.converted / control.exposed : null;
+      return {
+        ...v,
+        isControl,
+        rate,
+        rateInterval: withReading && v.exposed > 0 ? wilsonInterval(v.converted, v.exposed, this.comparisonAlpha) : null,
+        uplift: !isControl && rate !== null && controlRate ? rate / controlRate - 1 : null,
+        zTest: control && !isControl ? twoProportionZTest(v, control) : null,
+        sequential,
+        direction: sequential ? sequential.direction : null,
+        probabilityBest: best[i]
+      };
+    });
+  }
+  /** The verdict at the latest look. */
+  verdict(timeFiltered = false, arms = this.arms(false)) {
+    const beats = (i, j) => this.pair(i, j).direction === "better";
+    const sampleRatio = this.sampleRatio ? this.sampleRatio.result(this.latest) : null;
+    return verdictFor({ arms, controlIndex: this.controlIndex, beats, sampleRatio }, this.settings, timeFiltered);
+  }
+  /** Projection for a running experiment that has seen `spanDays` of traffic. */
+  forecast(spanDays) {
+    const c = this.controlIndex;
+    const control = this.latest[c];
+    let best = { days: null, arm: null };
+    this.latest.forEach((arm, i) => {
+      if (i === c || this.pair(i, c).direction !== "undecided") return;
+      const days = daysToDecision(
+        {
+          first: { ...arm, unitsPerDay: arm.exposed / spanDays },
+          second: { ...control, unitsPerDay: control.exposed / spanDays },
+          nullShare: this.shares[i] / (this.shares[i] + this.shares[c])
+        },
+        this.comparisonAlpha,
+        this.settings.mixingScale
+      );
+      if (days !== null && (best.days === null || days < best.days)) best = { days, arm: arm.name };
+    });
+    return best;
+  }
+  result(leftOut, warnings, timeFiltered, spanDays) {
+    const arms = this.arms(true);
+    const verdict = this.verdict(timeFiltered, arms);
+    const running = verdict.kind === "keep_running" && this.controlIndex >= 0 && arms.length >= 2;
+    return {
+      variants: arms,
+      leftOut,
+      control: this.controlIndex >= 0 ? this.names[this.controlIndex] : null,
+      alpha: this.settings.alpha,
+      comparisonAlpha: this.comparisonAlpha,
+      confidenceLevel: 1 - this.comparisonAlpha,
+      sampleRatio: this.sampleRatio && this.looks > 0 ? this.sampleRatio.result(this.latest) : null,
+      looks: this.looks,
+      verdict,
+      forecast: running && spanDays !== null ? this.forecast(spanDays) : null,
+      warnings
+    };
+  }
+};
+var HOUR_MS = 36e5;
+function trafficSpanDays(rows) {
+  const times = rows.filter((row) => row.time !== void 0 && row.exposed > 0).map((row) => row.time);
+  if (times.length === 0) return null;
+  return (Math.max(...times) - Math.min(...times) + HOUR_MS) / (24 * HOUR_MS);
+}
+function analyzeExperiment(rows, settings, timeFiltered = false) {
+  const warnings = [];
+  const clean = sanitizeCounts(rows, warnings);
+  const { arms, leftOut } = armNames(clean, settings.control);
+  const replay = new ExperimentReplay(arms, settings);
+  cumulativeLooks(clean, arms).forEach((look) => replay.add(look));
+  return replay.result(leftOut, warnings, timeFiltered, trafficSpanDays(clean));
 }
 
 // experiment-chart/src/settings.ts
@@ -728,7 +959,9 @@ var FIELDS = {
   alpha: "alpha",
   minSamplePerVariant: "min_sample_per_variant",
   practicalEffect: "practical_effect",
-  tau: "sequential_tau",
+  mixingScale: "mixing_scale",
+  intendedSplit: "intended_split",
+  timeColumn: "time_column",
   experimentColumn: "experiment_column",
   variantColumn: "variant_column",
   unitColumn: "unit_column",
@@ -740,7 +973,8 @@ var DEFAULT_COLUMNS = {
   variant: "variant",
   unit: "unit",
   exposed: "exposed",
-  converted: "converted"
+  converted: "converted",
+  time: "__time"
 };
 var UNITS = ["sessions", "visitors"];
 var DEFAULT_UNIT = "sessions";
@@ -755,6 +989,15 @@ function number(formData, key, fallback) {
   const value = Number(formData[key]);
   return formData[key] === "" || !Number.isFinite(value) ? fallback : value;
 }
+function parseWeights(spec) {
+  const weights = {};
+  spec.split(",").forEach((entry) => {
+    const match = /^\s*(.+?)\s*[=:]\s*([0-9.]+)\s*$/.exec(entry);
+    const weight = match ? Number(match[2]) : NaN;
+    if (match && weight > 0) weights[match[1]] = weight;
+  });
+  return weights;
+}
 function readQuerySettings(formData) {
   return {
     experiment: text(formData, FIELDS.experiment, ""),
@@ -763,20 +1006,23 @@ function readQuerySettings(formData) {
     variantColumn: text(formData, FIELDS.variantColumn, DEFAULT_COLUMNS.variant),
     unitColumn: text(formData, FIELDS.unitColumn, DEFAULT_COLUMNS.unit),
     exposedColumn: text(formData, FIELDS.exposedColumn, DEFAULT_COLUMNS.exposed),
-    convertedColumn: text(formData, FIELDS.convertedColumn, DEFAULT_COLUMNS.converted)
+    convertedColumn: text(formData, FIELDS.convertedColumn, DEFAULT_COLUMNS.converted),
+    timeColumn: text(formData, FIELDS.timeColumn, DEFAULT_COLUMNS.time)
   };
 }
 function readStatSettings(formData) {
   const alpha = number(formData, FIELDS.alpha, DEFAULT_SETTINGS.alpha);
   const minSample = number(formData, FIELDS.minSamplePerVariant, DEFAULT_SETTINGS.minSamplePerVariant);
   const practical = number(formData, FIELDS.practicalEffect, DEFAULT_SETTINGS.practicalEffect);
-  const tau = number(formData, FIELDS.tau, DEFAULT_SETTINGS.tau);
+  const scale = number(formData, FIELDS.mixingScale, DEFAULT_SETTINGS.mixingScale);
   return {
     control: text(formData, FIELDS.controlVariant, DEFAULT_SETTINGS.control),
     alpha: alpha > 0 && alpha < 0.5 ? alpha : DEFAULT_SETTINGS.alpha,
     minSamplePerVariant: Math.max(0, Math.round(minSample)),
     practicalEffect: practical > 0 ? practical : DEFAULT_SETTINGS.practicalEffect,
-    tau: tau > 0 ? tau : DEFAULT_SETTINGS.tau
+    mixingScale: scale > 0 ? scale : DEFAULT_SETTINGS.mixingScale,
+    intendedWeights: parseWeights(text(formData, FIELDS.intendedSplit, "")),
+    srmAlpha: DEFAULT_SETTINGS.srmAlpha
   };
 }
 
@@ -809,13 +1055,13 @@ function experimentMetrics(settings) {
 }
 
 // experiment-chart/src/buildQuery.ts
-var ROW_LIMIT = 1e3;
+var ROW_LIMIT = 1e6;
 function buildQuery(formData) {
   const settings = readQuerySettings(formData);
   return buildQueryContext(formData, (baseQueryObject) => [
     {
       ...baseQueryObject,
-      columns: [settings.variantColumn],
+      columns: [settings.variantColumn, settings.timeColumn],
       metrics: experimentMetrics(settings),
       filters: [...baseQueryObject.filters ?? [], ...experimentFilters(settings)],
       orderby: [],
@@ -887,7 +1133,7 @@ var experimentRows = [
       config: {
         type: "SelectControl",
         label: "Significance level (alpha)",
-        description: "Chance of declaring a difference when there is none, over the whole experiment however often it is looked at; split over the comparisons with control.",
+        description: "Chance of declaring a difference when there is none, over the whole experiment however often it is looked at; split over the pairs of arms.",
         default: DEFAULT_SETTINGS.alpha,
         freeForm: true,
         clearable: false,
@@ -931,12 +1177,24 @@ var advancedRows = [
   ],
   [
     {
-      name: FIELDS.tau,
+      name: FIELDS.intendedSplit,
       config: {
         type: "TextControl",
-        label: "Sequential prior scale (tau)",
-        description: "Standard deviation of the mSPRT mixing prior on the absolute difference of conversion rates. Tunes power to effects of about this size; validity holds for any value.",
-        default: DEFAULT_SETTINGS.tau,
+        label: "Intended split",
+        description: 'Weights the variants were meant to get, as "control=1, B=1"; variants not listed weigh 1 (equal split by default). The sample ratio check compares the observed split with it.',
+        default: "",
+        renderTrigger: true
+      }
+    }
+  ],
+  [
+    {
+      name: FIELDS.mixingScale,
+      config: {
+        type: "TextControl",
+        label: "Mixing scale (log-odds)",
+        description: "Prior standard deviation, in log-odds, of an arm's share among converting units in the always-valid mixture test. 0.1 tunes power to uplifts of about 10%; validity holds for any value.",
+        default: DEFAULT_SETTINGS.mixingScale,
         isFloat: true,
         renderTrigger: true
       }
@@ -948,7 +1206,8 @@ var columnRows = [
   [columnControl(FIELDS.variantColumn, "Variant column", DEFAULT_COLUMNS.variant, "Holds the variant name.")],
   [columnControl(FIELDS.unitColumn, "Unit column", DEFAULT_COLUMNS.unit, "Holds 'sessions' or 'visitors'.")],
   [columnControl(FIELDS.exposedColumn, "Exposed column", DEFAULT_COLUMNS.exposed, "Units that saw the variant; summed.")],
-  [columnControl(FIELDS.convertedColumn, "Converted column", DEFAULT_COLUMNS.converted, "Units that converted; summed.")]
+  [columnControl(FIELDS.convertedColumn, "Converted column", DEFAULT_COLUMNS.converted, "Units that converted; summed.")],
+  [columnControl(FIELDS.timeColumn, "First exposure column", DEFAULT_COLUMNS.time, "Hour of first exposure; each hour is one look.")]
 ];
 var controlPanel = {
   controlPanelSections: [
@@ -972,30 +1231,39 @@ var SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 160 120">
 var THUMBNAIL = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(SVG)}`;
 
 // experiment-chart/src/transformProps.ts
-function variantCounts(rows, variantColumn) {
-  const byName = /* @__PURE__ */ new Map();
-  rows.forEach((row) => {
-    const name = String(row[variantColumn] ?? "(none)");
-    const current = byName.get(name) ?? { name, exposed: 0, converted: 0 };
-    current.exposed += Number(row[EXPOSED_LABEL] ?? 0) || 0;
-    current.converted += Number(row[CONVERTED_LABEL] ?? 0) || 0;
-    byName.set(name, current);
+function timeOf(value) {
+  if (typeof value === "number") return value;
+  const parsed = Date.parse(String(value ?? ""));
+  return Number.isFinite(parsed) ? parsed : 0;
+}
+function lookCounts(rows, variantColumn, timeColumn) {
+  return rows.map((row) => {
+    const variant = row[variantColumn];
+    return {
+      name: variant === null || variant === void 0 || String(variant).trim() === "" ? NO_VARIANT : String(variant),
+      time: timeOf(row[timeColumn]),
+      exposed: Number(row[EXPOSED_LABEL] ?? 0) || 0,
+      converted: Number(row[CONVERTED_LABEL] ?? 0) || 0
+    };
   });
-  return [...byName.values()];
+}
+function hasTimeRange(query) {
+  return Boolean(query && (query.from_dttm || query.to_dttm));
 }
 function transformProps(chartProps) {
   const formData = chartProps.rawFormData ?? chartProps.formData ?? {};
   const query = readQuerySettings(formData);
   const settings = readStatSettings(formData);
-  const rows = chartProps.queriesData?.[0]?.data ?? [];
-  const counts = variantCounts(rows, query.variantColumn);
+  const response = chartProps.queriesData?.[0];
+  const rows = response?.data ?? [];
+  const counts = lookCounts(rows, query.variantColumn, query.timeColumn);
   return {
     width: chartProps.width,
     height: chartProps.height,
     experiment: query.experiment,
     unit: query.unit,
     settings,
-    result: analyzeExperiment(counts, settings),
+    result: analyzeExperiment(counts, settings, hasTimeRange(response)),
     hasData: counts.length > 0
   };
 }
@@ -1004,7 +1272,7 @@ function transformProps(chartProps) {
 var VIZ_TYPE = "divolte_experiment";
 var metadata = new ChartMetadata({
   name: "Experiment (A/B test)",
-  description: "Conversion per variant of an A/B experiment with intervals, uplift versus control, a fixed-horizon z-test, an always-valid sequential test safe to check at every refresh, the probability each variant is best, and a plain verdict.",
+  description: "Conversion per variant of an A/B experiment: uplift versus control with an exact always-valid test replayed over every hour since the start (safe to check at every refresh), a sample ratio mismatch check, a fixed-horizon z-test, the probability each variant is best, and a plain verdict that stays once reached.",
   category: "Statistics",
   tags: ["Experiment", "A/B test", "Statistical", "Table"],
   thumbnail: THUMBNAIL,

@@ -1,45 +1,68 @@
 /**
  * The experiment chart: a verdict banner readable from across the room, and a
- * table with one row per variant. Every number also sits, unformatted, in a
- * data-value attribute next to a data-test name, so browser tests read what
- * is shown without parsing formatted text.
+ * table with one row per variant whose column headers say whether a number
+ * holds at every look or only at a sample size planned in advance. Every
+ * number also sits, unformatted, in a data-value attribute next to a
+ * data-test name, so browser tests read what is shown without parsing text.
  */
 import React from 'react';
 import {
   formatCount,
   formatInterval,
   formatPercent,
-  formatPoints,
   formatProbability,
   formatPValue,
   formatSignedPercent,
 } from './format';
-import type { VariantResult, VerdictKind } from './stats';
+import type { ExperimentResult, Forecast, VariantCounts, VariantResult, VerdictKind } from './stats';
 import type { ExperimentChartProps } from './transformProps';
 
 const VERDICT_COLOURS: Record<VerdictKind, { background: string; border: string }> = {
   keep_running: { background: 'rgba(250, 173, 20, 0.14)', border: 'rgb(214, 140, 0)' },
   winner: { background: 'rgba(32, 167, 96, 0.14)', border: 'rgb(32, 140, 80)' },
   no_difference: { background: 'rgba(66, 133, 244, 0.14)', border: 'rgb(50, 110, 210)' },
+  broken_split: { background: 'rgba(220, 50, 50, 0.16)', border: 'rgb(200, 40, 40)' },
+  time_filtered: { background: 'rgba(220, 50, 50, 0.16)', border: 'rgb(200, 40, 40)' },
 };
 
-const wideCell: React.CSSProperties = {
-  padding: '4px 8px',
-  textAlign: 'right',
-  whiteSpace: 'nowrap',
-  verticalAlign: 'top',
-  borderBottom: '1px solid rgba(128, 128, 128, 0.25)',
-};
-const wideHeader: React.CSSProperties = { ...wideCell, whiteSpace: 'normal', verticalAlign: 'bottom', fontWeight: 600 };
-// Half a dashboard row is narrow: tighter cells and a shorter interval bar keep every column on screen.
-const narrowCell: React.CSSProperties = { ...wideCell, padding: '4px 4px' };
-const narrowHeader: React.CSSProperties = { ...wideHeader, padding: '4px 4px' };
-const muted: React.CSSProperties = { opacity: 0.65, fontSize: '0.85em' };
-const secondLine: React.CSSProperties = { ...muted, display: 'block' };
+const EVERY_LOOK = 'valid at every look';
+const PLANNED = 'only at a planned size';
 
 // Below this width the columns a glance does not need are hidden (display:
 // none keeps them in the DOM, so tests still read every number).
 const NARROW = 720;
+
+interface Layout {
+  narrow: boolean;
+  cell: React.CSSProperties;
+  header: React.CSSProperties;
+  optional: React.CSSProperties;
+  barWidth: number;
+}
+
+function layoutFor(width: number): Layout {
+  const narrow = width < NARROW;
+  const cell: React.CSSProperties = {
+    padding: narrow ? '4px 4px' : '4px 8px',
+    textAlign: 'right',
+    whiteSpace: 'nowrap',
+    verticalAlign: 'middle',
+    borderBottom: '1px solid rgba(128, 128, 128, 0.25)',
+  };
+  return {
+    narrow,
+    cell,
+    header: { ...cell, whiteSpace: 'normal', verticalAlign: 'bottom', fontWeight: 600 },
+    optional: narrow ? { ...cell, display: 'none' } : cell,
+    barWidth: narrow ? 56 : 90,
+  };
+}
+
+const muted: React.CSSProperties = { opacity: 0.7, fontSize: '0.85em' };
+// The numbers a glance needs, larger than their intervals and notes.
+const main: React.CSSProperties = { fontSize: '1.3em', fontWeight: 600 };
+const secondLine: React.CSSProperties = { ...muted, display: 'block' };
+const validity: React.CSSProperties = { ...secondLine, fontWeight: 400, fontStyle: 'italic' };
 
 /** data-* attributes of a number and, optionally, its interval. */
 function numberData(
@@ -55,7 +78,7 @@ function numberData(
   return data;
 }
 
-/** Tiny forest plot: interval, estimate, zero line and the "does not matter" band. */
+/** Tiny forest plot of the uplift: interval, estimate, zero line and the "does not matter" band. */
 function IntervalBar({
   interval,
   estimate,
@@ -63,42 +86,47 @@ function IntervalBar({
   width,
 }: {
   interval: [number, number];
-  estimate: number;
+  estimate: number | null;
   margin: number;
   width: number;
 }) {
   const height = 12;
-  const extent = Math.max(Math.abs(interval[0]), Math.abs(interval[1]), margin, 1e-9) * 1.1;
+  const finite = [interval[0], interval[1], estimate ?? 0].filter(Number.isFinite).map(Math.abs);
+  const extent = Math.min(1, Math.max(margin, 1e-9, ...finite)) * 1.1;
   const x = (value: number) => ((Math.max(-extent, Math.min(extent, value)) + extent) / (2 * extent)) * width;
   const excludesZero = interval[0] > 0 || interval[1] < 0;
   const colour = excludesZero ? (interval[0] > 0 ? 'rgb(32, 140, 80)' : 'rgb(200, 60, 60)') : 'currentColor';
   return (
-    <svg
-      width={width}
-      height={height}
-      style={{ verticalAlign: 'middle', marginLeft: 6 }}
-      aria-hidden="true"
-    >
+    <svg width={width} height={height} style={{ verticalAlign: 'middle', marginLeft: 6 }} aria-hidden="true">
       <rect x={x(-margin)} y={0} width={x(margin) - x(-margin)} height={height} fill="rgba(66, 133, 244, 0.18)" />
       <line x1={x(0)} x2={x(0)} y1={0} y2={height} stroke="currentColor" strokeOpacity={0.5} />
       <line x1={x(interval[0])} x2={x(interval[1])} y1={height / 2} y2={height / 2} stroke={colour} strokeWidth={2} />
-      <circle cx={x(estimate)} cy={height / 2} r={3} fill={colour} />
+      {estimate !== null ? <circle cx={x(estimate)} cy={height / 2} r={3} fill={colour} /> : null}
     </svg>
   );
 }
 
-function VariantRow({
-  variant,
-  margin,
-  narrow,
-}: {
-  variant: VariantResult;
-  margin: number;
-  narrow: boolean;
-}) {
+function UpliftCell({ variant, margin, layout }: { variant: VariantResult; margin: number; layout: Layout }) {
   const sequential = variant.sequential;
-  const cell = narrow ? narrowCell : wideCell;
-  const optional: React.CSSProperties = narrow ? { ...cell, display: 'none' } : cell;
+  const interval = sequential ? sequential.upliftInterval : null;
+  return (
+    <td style={layout.cell} {...numberData('uplift', variant.uplift, interval)}>
+      {variant.isControl ? null : (
+        <>
+          <span style={main}>{formatSignedPercent(variant.uplift)}</span>
+          {interval ? <IntervalBar interval={interval} estimate={variant.uplift} margin={margin} width={layout.barWidth} /> : null}
+          <span style={secondLine}>
+            {interval ? formatInterval(interval, v => formatSignedPercent(v)) : 'no conversions yet'}
+          </span>
+        </>
+      )}
+    </td>
+  );
+}
+
+function VariantRow({ variant, margin, layout }: { variant: VariantResult; margin: number; layout: Layout }) {
+  const { cell, optional } = layout;
+  const sequential = variant.sequential;
   const showTag = variant.isControl && variant.name.toLowerCase() !== 'control';
   return (
     <tr
@@ -107,47 +135,104 @@ function VariantRow({
       data-control={String(variant.isControl)}
       data-direction={variant.direction ?? ''}
     >
-      <td style={{ ...cell, textAlign: 'left', fontWeight: 600 }} data-test="variant-name">
-        {variant.name}
+      <td style={{ ...cell, textAlign: 'left' }} data-test="variant-name">
+        <span style={main}>{variant.name}</span>
         {showTag ? <span style={secondLine}>control</span> : null}
       </td>
-      <td style={cell} {...numberData('exposed', variant.exposed)}>{formatCount(variant.exposed)}</td>
+      <td style={cell} {...numberData('exposed', variant.exposed)}>
+        <span style={main}>{formatCount(variant.exposed)}</span>
+      </td>
       <td style={optional} {...numberData('converted', variant.converted)}>{formatCount(variant.converted)}</td>
       <td style={cell} {...numberData('rate', variant.rate, variant.rateInterval)}>
-        {formatPercent(variant.rate)}
+        <span style={main}>{formatPercent(variant.rate)}</span>
         <span style={secondLine}>{formatInterval(variant.rateInterval, v => formatPercent(v))}</span>
       </td>
-      <td style={cell} {...numberData('uplift', variant.uplift, variant.upliftInterval)}>
-        {variant.isControl ? '' : formatSignedPercent(variant.uplift)}
-        <span style={secondLine}>{formatInterval(variant.upliftInterval, v => formatSignedPercent(v))}</span>
+      <UpliftCell variant={variant} margin={margin} layout={layout} />
+      <td style={cell} {...numberData('always-valid-p', sequential ? sequential.pValue : null)}>
+        <span style={main}>{sequential ? formatPValue(sequential.pValue) : ''}</span>
       </td>
       <td style={optional} {...numberData('p-value', variant.zTest ? variant.zTest.pValue : null)}>
-        {variant.zTest ? formatPValue(variant.zTest.pValue) : ''}
-      </td>
-      <td
-        style={cell}
-        {...numberData('sequential-difference', variant.difference, sequential ? sequential.interval : null)}
-      >
-        {sequential && variant.difference !== null ? (
-          <>
-            {formatPoints(variant.difference)}
-            <IntervalBar
-              interval={sequential.interval}
-              estimate={variant.difference}
-              margin={margin}
-              width={narrow ? 56 : 90}
-            />
-            <span style={secondLine}>{formatInterval(sequential.interval, v => formatPoints(v))}</span>
-          </>
-        ) : null}
-      </td>
-      <td style={cell} {...numberData('always-valid-p', sequential ? sequential.pValue : null)}>
-        {sequential ? formatPValue(sequential.pValue) : ''}
+        {variant.isControl ? '' : formatPValue(variant.zTest ? variant.zTest.pValue : null)}
       </td>
       <td style={cell} {...numberData('probability-best', variant.probabilityBest)}>
-        {formatProbability(variant.probabilityBest)}
+        <span style={main}>{formatProbability(variant.probabilityBest)}</span>
       </td>
     </tr>
+  );
+}
+
+function HeaderRow({ unit, level, layout }: { unit: string; level: string; layout: Layout }) {
+  const { header } = layout;
+  const optionalHeader = layout.narrow ? { ...header, display: 'none' } : header;
+  const head = (style: React.CSSProperties, title: string, note: string) => (
+    <th style={style}>
+      {title}
+      <span style={validity}>{note}</span>
+    </th>
+  );
+  return (
+    <tr>
+      <th style={{ ...header, textAlign: 'left' }}>Variant</th>
+      <th style={header}>{unit === 'visitors' ? 'Visitors' : 'Sessions'}</th>
+      <th style={optionalHeader}>Conversions</th>
+      {head(header, `Rate [${level}]`, `interval ${PLANNED}`)}
+      {head(header, `Uplift [${level}]`, `interval ${EVERY_LOOK}`)}
+      {head(header, 'p', EVERY_LOOK)}
+      {head(optionalHeader, 'p, z-test', PLANNED)}
+      {head(header, 'P(best)', 'Bayesian, flat prior')}
+    </tr>
+  );
+}
+
+function describeLeftOut(arms: VariantCounts[]): string {
+  return arms.map(v => `${v.name}: ${formatCount(v.exposed)} units, ${formatCount(v.converted)} conversions`).join('; ');
+}
+
+function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function SideNotes({ result }: { result: ExperimentResult }) {
+  const srm = result.sampleRatio;
+  const arms = result.variants.length;
+  const pairs = (arms * (arms - 1)) / 2;
+  return (
+    <div style={{ ...muted, marginTop: 8 }}>
+      {srm ? (
+        <div data-test="experiment-srm" data-value={String(srm.pValue)} data-passed={String(srm.passed)}>
+          Split check {srm.passed ? 'passed' : 'FAILED'}: observed{' '}
+          {srm.observed.map(v => `${v.name} ${formatPercent(v.share, 1)}`).join(', ')}, intended{' '}
+          {srm.observed.map(v => formatPercent(v.intendedShare, 1)).join(' / ')} (sequential, p ={' '}
+          {formatPValue(srm.pValue)}).
+        </div>
+      ) : null}
+      {result.leftOut.length > 0 ? (
+        <div data-test="experiment-left-out">Left out of every test: {describeLeftOut(result.leftOut)}.</div>
+      ) : null}
+      <div data-test="experiment-footnote">
+        α = {result.alpha}
+        {pairs > 1 ? `, split over ${pairs} pairs of arms` : ''}. Exact mixture test replayed over{' '}
+        {plural(result.looks, 'hourly look')} from the start: a verdict once reached stays. Shaded: an uplift too
+        small to matter.
+      </div>
+      {result.warnings.map(warning => (
+        <div key={warning} data-test="experiment-warning" style={{ color: 'rgb(200, 60, 60)' }}>
+          {warning}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function ForecastLine({ forecast }: { forecast: Forecast }) {
+  const { days, arm } = forecast;
+  let text = 'No decision in sight within a year at the current traffic and rates.';
+  if (days !== null && days <= 1) text = `About a day more to a decision (${arm} against control), if the observed rates hold.`;
+  else if (days !== null) text = `About ${days} more days to a decision (${arm} against control) at the current traffic, if the observed rates hold.`;
+  return (
+    <div data-test="experiment-forecast" data-value={days === null ? '' : String(days)} style={muted}>
+      {text}
+    </div>
   );
 }
 
@@ -157,6 +242,13 @@ function Message({ width, height, text }: { width: number; height: number; text:
       {text}
     </div>
   );
+}
+
+/** Font size that lets banner, table and notes fill the card without scrolling. */
+function bodyFontSize(width: number, height: number, rows: number): number {
+  const byHeight = height / (rows * 2.6 + 12);
+  const byWidth = width / 46;
+  return Math.max(12, Math.min(18, byHeight, byWidth));
 }
 
 export default function ExperimentChart(props: ExperimentChartProps) {
@@ -170,19 +262,25 @@ export default function ExperimentChart(props: ExperimentChartProps) {
   const { verdict } = result;
   const colours = VERDICT_COLOURS[verdict.kind];
   const level = `${Math.round(result.confidenceLevel * 1000) / 10}%`;
-  const headlineSize = Math.max(16, Math.min(30, width / 28));
-  const controlRate = result.variants.find(v => v.isControl)?.rate ?? 0;
-  const margin = settings.practicalEffect * controlRate;
-  const comparisons = Math.max(1, result.variants.length - 1);
-  const narrow = width < NARROW;
-  const header = narrow ? narrowHeader : wideHeader;
+  const fontSize = bodyFontSize(width, height, result.variants.length);
+  const headlineSize = Math.max(16, Math.min(34, width / 26, fontSize * 2));
+  const layout = layoutFor(width);
   return (
     <div
       data-test="experiment-chart"
       data-experiment={experiment}
       data-unit={unit}
       data-alpha={String(result.alpha)}
-      style={{ width, height, overflow: 'auto', fontSize: 13, lineHeight: 1.4, boxSizing: 'border-box' }}
+      style={{
+        width,
+        height,
+        overflow: 'auto',
+        fontSize,
+        lineHeight: 1.35,
+        boxSizing: 'border-box',
+        display: 'flex',
+        flexDirection: 'column',
+      }}
     >
       <div
         data-test="experiment-verdict"
@@ -196,43 +294,26 @@ export default function ExperimentChart(props: ExperimentChartProps) {
           borderRadius: 4,
         }}
       >
-        <div data-test="experiment-verdict-headline" style={{ fontSize: headlineSize, fontWeight: 700 }}>
+        <div data-test="experiment-verdict-headline" style={{ fontSize: headlineSize, fontWeight: 700, lineHeight: 1.2 }}>
           {verdict.headline}
         </div>
         <div data-test="experiment-verdict-detail">{verdict.detail}</div>
+        {result.forecast ? <ForecastLine forecast={result.forecast} /> : null}
       </div>
-      <table data-test="experiment-variants" style={{ borderCollapse: 'collapse', width: '100%' }}>
+      {/* The table takes the card's spare height: its rows grow instead of leaving a gap. */}
+      <div style={{ flex: '1 1 auto', minHeight: 0 }}>
+      <table data-test="experiment-variants" style={{ borderCollapse: 'collapse', width: '100%', height: '100%', maxHeight: '100%' }}>
         <thead>
-          <tr>
-            <th style={{ ...header, textAlign: 'left' }}>Variant</th>
-            <th style={header}>{unit === 'visitors' ? 'Visitors' : 'Sessions'}</th>
-            <th style={narrow ? { ...header, display: 'none' } : header}>Conversions</th>
-            <th style={header}>Rate [{level}]</th>
-            <th style={header}>Uplift [{level}]</th>
-            <th style={narrow ? { ...header, display: 'none' } : header}>p, fixed horizon</th>
-            <th style={header}>Difference, pp [always valid]</th>
-            <th style={header}>p, always valid</th>
-            <th style={header}>P(best)</th>
-          </tr>
+          <HeaderRow unit={unit} level={level} layout={layout} />
         </thead>
         <tbody>
           {result.variants.map(variant => (
-            <VariantRow key={variant.name} variant={variant} margin={margin} narrow={narrow} />
+            <VariantRow key={variant.name} variant={variant} margin={settings.practicalEffect} layout={layout} />
           ))}
         </tbody>
       </table>
-      <div data-test="experiment-footnote" style={{ ...muted, marginTop: 6 }}>
-        α = {result.alpha} split over {comparisons} comparison{comparisons === 1 ? '' : 's'}. The verdict uses
-        the always-valid test (mSPRT), safe to check at every refresh; the fixed-horizon p is valid only at a
-        sample size set in advance. Minimum {formatCount(settings.minSamplePerVariant)} units per variant; an
-        uplift under {formatPercent(settings.practicalEffect, 0)} does not matter (shaded). P(best): Beta(1,1)
-        prior.
       </div>
-      {result.warnings.map(warning => (
-        <div key={warning} data-test="experiment-warning" style={{ color: 'rgb(200, 60, 60)' }}>
-          {warning}
-        </div>
-      ))}
+      <SideNotes result={result} />
     </div>
   );
 }

@@ -78,7 +78,7 @@ const experimentRows = [
         label: 'Significance level (alpha)',
         description:
           'Chance of declaring a difference when there is none, over the whole ' +
-          'experiment however often it is looked at; split over the comparisons with control.',
+          'experiment however often it is looked at; split over the pairs of arms.',
         default: DEFAULT_SETTINGS.alpha,
         freeForm: true,
         clearable: false,
@@ -125,14 +125,28 @@ const advancedRows = [
   ],
   [
     {
-      name: FIELDS.tau,
+      name: FIELDS.intendedSplit,
       config: {
         type: 'TextControl',
-        label: 'Sequential prior scale (tau)',
+        label: 'Intended split',
         description:
-          'Standard deviation of the mSPRT mixing prior on the absolute difference of ' +
-          'conversion rates. Tunes power to effects of about this size; validity holds for any value.',
-        default: DEFAULT_SETTINGS.tau,
+          'Weights the variants were meant to get, as "control=1, B=1"; variants not listed weigh 1 ' +
+          '(equal split by default). The sample ratio check compares the observed split with it.',
+        default: '',
+        renderTrigger: true,
+      },
+    },
+  ],
+  [
+    {
+      name: FIELDS.mixingScale,
+      config: {
+        type: 'TextControl',
+        label: 'Mixing scale (log-odds)',
+        description:
+          "Prior standard deviation, in log-odds, of an arm's share among converting units in the " +
+          'always-valid mixture test. 0.1 tunes power to uplifts of about 10%; validity holds for any value.',
+        default: DEFAULT_SETTINGS.mixingScale,
         isFloat: true,
         renderTrigger: true,
       },
@@ -146,6 +160,7 @@ const columnRows = [
   [columnControl(FIELDS.unitColumn, 'Unit column', DEFAULT_COLUMNS.unit, "Holds 'sessions' or 'visitors'.")],
   [columnControl(FIELDS.exposedColumn, 'Exposed column', DEFAULT_COLUMNS.exposed, 'Units that saw the variant; summed.')],
   [columnControl(FIELDS.convertedColumn, 'Converted column', DEFAULT_COLUMNS.converted, 'Units that converted; summed.')],
+  [columnControl(FIELDS.timeColumn, 'First exposure column', DEFAULT_COLUMNS.time, 'Hour of first exposure; each hour is one look.')],
 ];
 
 const controlPanel = {

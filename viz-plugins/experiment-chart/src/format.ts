@@ -8,16 +8,10 @@ export function formatPercent(value: number | null, digits = 2): string {
 
 /** Signed relative change: 0.031 -> "+3.1%". */
 export function formatSignedPercent(value: number | null, digits = 1): string {
+  if (value === Infinity) return '+∞';
   if (value === null || !Number.isFinite(value)) return '–';
   const sign = value > 0 ? '+' : value < 0 ? '−' : '±';
   return `${sign}${Math.abs(value * 100).toFixed(digits)}%`;
-}
-
-/** Signed difference of rates in percentage points: 0.0042 -> "+0.42 pp". */
-export function formatPoints(value: number | null, digits = 2): string {
-  if (value === null || !Number.isFinite(value)) return '–';
-  const sign = value > 0 ? '+' : value < 0 ? '−' : '±';
-  return `${sign}${Math.abs(value * 100).toFixed(digits)}`;
 }
 
 /** Integer with thousands separators: 12345 -> "12,345". */

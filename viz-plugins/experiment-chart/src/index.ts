@@ -15,9 +15,10 @@ export const VIZ_TYPE = 'divolte_experiment';
 const metadata = new ChartMetadata({
   name: 'Experiment (A/B test)',
   description:
-    'Conversion per variant of an A/B experiment with intervals, uplift versus control, ' +
-    'a fixed-horizon z-test, an always-valid sequential test safe to check at every refresh, ' +
-    'the probability each variant is best, and a plain verdict.',
+    'Conversion per variant of an A/B experiment: uplift versus control with an exact ' +
+    'always-valid test replayed over every hour since the start (safe to check at every refresh), ' +
+    'a sample ratio mismatch check, a fixed-horizon z-test, the probability each variant is best, ' +
+    'and a plain verdict that stays once reached.',
   category: 'Statistics',
   tags: ['Experiment', 'A/B test', 'Statistical', 'Table'],
   thumbnail: THUMBNAIL,

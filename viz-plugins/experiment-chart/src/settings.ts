@@ -13,7 +13,9 @@ export const FIELDS = {
   alpha: 'alpha',
   minSamplePerVariant: 'min_sample_per_variant',
   practicalEffect: 'practical_effect',
-  tau: 'sequential_tau',
+  mixingScale: 'mixing_scale',
+  intendedSplit: 'intended_split',
+  timeColumn: 'time_column',
   experimentColumn: 'experiment_column',
   variantColumn: 'variant_column',
   unitColumn: 'unit_column',
@@ -28,6 +30,7 @@ export const DEFAULT_COLUMNS = {
   unit: 'unit',
   exposed: 'exposed',
   converted: 'converted',
+  time: '__time',
 };
 
 export const UNITS = ['sessions', 'visitors'] as const;
@@ -45,6 +48,7 @@ export interface QuerySettings {
   unitColumn: string;
   exposedColumn: string;
   convertedColumn: string;
+  timeColumn: string;
 }
 
 type FormData = Record<string, unknown>;
@@ -60,6 +64,20 @@ function number(formData: FormData, key: string, fallback: number): number {
   return formData[key] === '' || !Number.isFinite(value) ? fallback : value;
 }
 
+/**
+ * "control=1, B=2" (or "control: 50, B: 50") to weights by variant name;
+ * entries that do not parse are ignored, so variants left out weigh 1.
+ */
+export function parseWeights(spec: string): Record<string, number> {
+  const weights: Record<string, number> = {};
+  spec.split(',').forEach(entry => {
+    const match = /^\s*(.+?)\s*[=:]\s*([0-9.]+)\s*$/.exec(entry);
+    const weight = match ? Number(match[2]) : NaN;
+    if (match && weight > 0) weights[match[1]] = weight;
+  });
+  return weights;
+}
+
 export function readQuerySettings(formData: FormData): QuerySettings {
   return {
     experiment: text(formData, FIELDS.experiment, ''),
@@ -69,6 +87,7 @@ export function readQuerySettings(formData: FormData): QuerySettings {
     unitColumn: text(formData, FIELDS.unitColumn, DEFAULT_COLUMNS.unit),
     exposedColumn: text(formData, FIELDS.exposedColumn, DEFAULT_COLUMNS.exposed),
     convertedColumn: text(formData, FIELDS.convertedColumn, DEFAULT_COLUMNS.converted),
+    timeColumn: text(formData, FIELDS.timeColumn, DEFAULT_COLUMNS.time),
   };
 }
 
@@ -77,12 +96,14 @@ export function readStatSettings(formData: FormData): ExperimentSettings {
   const alpha = number(formData, FIELDS.alpha, DEFAULT_SETTINGS.alpha);
   const minSample = number(formData, FIELDS.minSamplePerVariant, DEFAULT_SETTINGS.minSamplePerVariant);
   const practical = number(formData, FIELDS.practicalEffect, DEFAULT_SETTINGS.practicalEffect);
-  const tau = number(formData, FIELDS.tau, DEFAULT_SETTINGS.tau);
+  const scale = number(formData, FIELDS.mixingScale, DEFAULT_SETTINGS.mixingScale);
   return {
     control: text(formData, FIELDS.controlVariant, DEFAULT_SETTINGS.control),
     alpha: alpha > 0 && alpha < 0.5 ? alpha : DEFAULT_SETTINGS.alpha,
     minSamplePerVariant: Math.max(0, Math.round(minSample)),
     practicalEffect: practical > 0 ? practical : DEFAULT_SETTINGS.practicalEffect,
-    tau: tau > 0 ? tau : DEFAULT_SETTINGS.tau,
+    mixingScale: scale > 0 ? scale : DEFAULT_SETTINGS.mixingScale,
+    intendedWeights: parseWeights(text(formData, FIELDS.intendedSplit, '')),
+    srmAlpha: DEFAULT_SETTINGS.srmAlpha,
   };
 }

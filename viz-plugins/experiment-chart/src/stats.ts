@@ -2,12 +2,14 @@
  * Statistics of an A/B experiment on conversion rates. Pure functions only:
  * no DOM, no React, no Superset, so they run unchanged under node:test.
  *
- * Per variant: Wilson interval of the rate; versus control: relative uplift
- * with a Katz log-ratio interval, the fixed-horizon two-proportion z-test,
- * and an always-valid mSPRT (normal mixing prior) whose p-value and
- * confidence sequence may be looked at after every refresh; across variants:
- * the posterior probability of being best under Beta(1, 1) priors, by
- * deterministic quadrature. The verdict uses only the always-valid results.
+ * Input: counts per variant and look (an hour of first exposure), from the
+ * experiment's start. Per pair of arms: the exact always-valid mixture test
+ * of sequential.ts, with the running maximum of its evidence (so the running
+ * minimum of p) and the running intersection of its confidence sequence, so
+ * a conclusion once reached stays. Before any verdict: the sequential sample
+ * ratio mismatch test against the intended weights. For reading only, at the
+ * latest look: Wilson intervals, the fixed-horizon z-test and P(best) under
+ * Beta(1, 1) priors (deterministic quadrature).
  */
 
 import {
@@ -17,8 +19,15 @@ import {
   normalQuantile,
   normalSf,
 } from './special';
+import {
+  type Interval,
+  daysToDecision,
+  mixtureLogEvidence,
+  shareConfidenceSequence,
+  upliftFromShare,
+} from './sequential';
 
-export type Interval = [number, number];
+export type { Interval } from './sequential';
 
 export interface VariantCounts {
   name: string;
@@ -26,17 +35,30 @@ export interface VariantCounts {
   converted: number;
 }
 
+/** Counts of one variant in one look (hour of first exposure); not cumulative. */
+export interface LookCounts extends VariantCounts {
+  /** Orders the looks; rows without a time form one look. */
+  time?: number;
+}
+
+/** Name under which rows without a variant are listed apart. */
+export const NO_VARIANT = '(no variant)';
+
 export interface ExperimentSettings {
   /** Name of the control variant. */
   control: string;
-  /** Overall significance level; split over comparisons (Bonferroni). */
+  /** Overall significance level; split over the pairs of arms (Bonferroni). */
   alpha: number;
   /** No verdict to stop before every variant has this many exposed units. */
   minSamplePerVariant: number;
   /** Relative uplift below which a difference does not matter (0.1 = 10%). */
   practicalEffect: number;
-  /** Standard deviation of the mSPRT's normal mixing prior on the rate difference. */
-  tau: number;
+  /** Prior standard deviation, in log-odds, of an arm's share under the mixture. */
+  mixingScale: number;
+  /** Intended weight per variant; variants not listed weigh 1. */
+  intendedWeights: Record<string, number>;
+  /** Level of the sample ratio mismatch test. */
+  srmAlpha: number;
 }
 
 export const DEFAULT_SETTINGS: ExperimentSettings = {
@@ -44,7 +66,9 @@ export const DEFAULT_SETTINGS: ExperimentSettings = {
   alpha: 0.05,
   minSamplePerVariant: 1000,
   practicalEffect: 0.1,
-  tau: 0.01,
+  mixingScale: 0.1,
+  intendedWeights: {},
+  srmAlpha: 0.001,
 };
 
 export interface ZTest {
@@ -52,32 +76,49 @@ export interface ZTest {
   pValue: number;
 }
 
-export interface SequentialTest {
-  /** log of the mixture likelihood ratio; reject when >= log(1 / alpha). */
-  logLikelihoodRatio: number;
-  /** min(1, 1 / ratio): below alpha at any look means significant. */
-  pValue: number;
-  /** Always-valid interval for the absolute rate difference (variant - control). */
-  interval: Interval;
+/** Always-valid comparison of two arms, over the whole history. */
+export interface PairTest {
+  /** Running maximum of the log mixture evidence over the looks. */
+  logEvidence: number;
+  /** Running minimum of min(1, 1 / evidence); null before any conversion. */
+  pValue: number | null;
+  /** Running intersection of the confidence sequences of the rate ratio - 1. */
+  upliftInterval: Interval | null;
+  /** Whether the arm (first of the pair) converts better or worse, or not decided. */
+  direction: 'better' | 'worse' | 'undecided';
 }
 
 export interface VariantResult extends VariantCounts {
   isControl: boolean;
   rate: number | null;
+  /** Wilson interval at the latest look: valid only at a planned sample size. */
   rateInterval: Interval | null;
-  /** Absolute difference of rates, variant - control. */
-  difference: number | null;
   /** Relative uplift, rate / control rate - 1. */
   uplift: number | null;
-  upliftInterval: Interval | null;
+  /** Fixed-horizon z-test against control at the latest look. */
   zTest: ZTest | null;
-  sequential: SequentialTest | null;
-  /** Always-valid conclusion versus control at the per-comparison alpha. */
+  /** Always-valid comparison with control. */
+  sequential: PairTest | null;
+  /** Always-valid conclusion versus control. */
   direction: 'better' | 'worse' | 'undecided' | null;
   probabilityBest: number;
 }
 
-export type VerdictKind = 'keep_running' | 'winner' | 'no_difference';
+export interface SampleRatioCheck {
+  /** Running minimum of the sequential SRM p-value. */
+  pValue: number;
+  passed: boolean;
+  observed: { name: string; exposed: number; share: number; intendedShare: number }[];
+}
+
+export interface Forecast {
+  /** Whole days; null when no decision is in sight within a year. */
+  days: number | null;
+  /** The arm (against control) that would decide first. */
+  arm: string | null;
+}
+
+export type VerdictKind = 'keep_running' | 'winner' | 'no_difference' | 'broken_split' | 'time_filtered';
 
 export interface Verdict {
   kind: VerdictKind;
@@ -88,13 +129,19 @@ export interface Verdict {
 
 export interface ExperimentResult {
   variants: VariantResult[];
+  /** Arms left out of every test: no units, or rows without a variant. */
+  leftOut: VariantCounts[];
   control: string | null;
   alpha: number;
-  /** alpha divided by the number of comparisons with control. */
+  /** alpha divided by the number of pairs of arms. */
   comparisonAlpha: number;
   /** Level of the displayed intervals, 1 - comparisonAlpha. */
   confidenceLevel: number;
+  sampleRatio: SampleRatioCheck | null;
+  looks: number;
   verdict: Verdict;
+  /** While running: projected days to a decision at the current traffic, if the observed rates held. */
+  forecast: Forecast | null;
   warnings: string[];
 }
 
@@ -112,83 +159,18 @@ export function wilsonInterval(converted: number, exposed: number, alpha: number
 }
 
 /**
- * Interval for the relative uplift p_t / p_c - 1 from the Katz log method.
- * Undefined (null) when either arm has no conversions: the log ratio is infinite.
- */
-export function upliftInterval(
-  treatment: VariantCounts,
-  control: VariantCounts,
-  alpha: number,
-): Interval | null {
-  const { converted: xt, exposed: nt } = treatment;
-  const { converted: xc, exposed: nc } = control;
-  if (xt <= 0 || xc <= 0 || nt <= 0 || nc <= 0) return null;
-  const logRatio = Math.log((xt / nt) / (xc / nc));
-  const se = Math.sqrt(1 / xt - 1 / nt + 1 / xc - 1 / nc);
-  const z = normalQuantile(1 - alpha / 2);
-  return [Math.expm1(logRatio - z * se), Math.expm1(logRatio + z * se)];
-}
-
-/**
  * Pooled two-proportion z-test, two-sided. Valid only when looked at once, at
- * a sample size fixed in advance. Without any variation (no or only
- * conversions) there is no evidence: z = 0, p = 1.
+ * a sample size fixed in advance. Undefined (null) without any variation.
  */
-export function twoProportionZTest(treatment: VariantCounts, control: VariantCounts): ZTest {
+export function twoProportionZTest(treatment: VariantCounts, control: VariantCounts): ZTest | null {
   const { converted: xt, exposed: nt } = treatment;
   const { converted: xc, exposed: nc } = control;
-  if (nt <= 0 || nc <= 0) return { z: 0, pValue: 1 };
+  if (nt <= 0 || nc <= 0) return null;
   const pooled = (xt + xc) / (nt + nc);
   const variance = pooled * (1 - pooled) * (1 / nt + 1 / nc);
-  if (variance <= 0) return { z: 0, pValue: 1 };
+  if (!(variance > 0)) return null;
   const z = (xt / nt - xc / nc) / Math.sqrt(variance);
   return { z, pValue: Math.min(1, 2 * normalSf(Math.abs(z))) };
-}
-
-/** Plug-in variance of the difference of two observed rates (unpooled). */
-export function differenceVariance(treatment: VariantCounts, control: VariantCounts): number {
-  const pt = treatment.converted / treatment.exposed;
-  const pc = control.converted / control.exposed;
-  return (pt * (1 - pt)) / treatment.exposed + (pc * (1 - pc)) / control.exposed;
-}
-
-/**
- * mSPRT for the difference of two proportions (Johari, Pekelis, Walsh 2017),
- * with a N(0, tau^2) mixing prior on the difference and the normal
- * approximation of its estimate, variance V:
- *
- *   Lambda = sqrt(V / (V + tau^2)) * exp(tau^2 d^2 / (2 V (V + tau^2)))
- *
- * Under no effect Lambda is (approximately) a nonnegative martingale with mean
- * 1, so by Ville's inequality P(Lambda ever >= 1/alpha) <= alpha: the rule may
- * be checked after every batch without inflating false positives. Inverting
- * the test at every hypothesised difference gives the confidence sequence.
- * Without any observed variation the test carries no evidence.
- */
-export function mixtureSequentialTest(
-  treatment: VariantCounts,
-  control: VariantCounts,
-  alpha: number,
-  tau: number,
-): SequentialTest {
-  const noEvidence: SequentialTest = { logLikelihoodRatio: 0, pValue: 1, interval: [-1, 1] };
-  if (treatment.exposed <= 0 || control.exposed <= 0) return noEvidence;
-  const variance = differenceVariance(treatment, control);
-  if (!(variance > 0)) return noEvidence;
-  const tau2 = tau * tau;
-  const difference = treatment.converted / treatment.exposed - control.converted / control.exposed;
-  const logLikelihoodRatio =
-    0.5 * Math.log(variance / (variance + tau2)) +
-    (tau2 * difference * difference) / (2 * variance * (variance + tau2));
-  const halfWidth = Math.sqrt(
-    ((variance * (variance + tau2)) / tau2) *
-      (2 * Math.log(1 / alpha) + Math.log((variance + tau2) / variance)),
-  );
-  return {
-    logLikelihoodRatio,
-    pValue: Math.min(1, Math.exp(-logLikelihoodRatio)),
-    interval: [Math.max(-1, difference - halfWidth), Math.min(1, difference + halfWidth)],
-  };
 }
 
 // Breakpoints of the quadrature, in posterior standard deviations from the
@@ -256,158 +238,397 @@ export function probabilityBest(variants: VariantCounts[]): number[] {
 }
 
 /** Counts cleaned of impossible values, with a warning for each fix. */
-export function sanitizeCounts(
-  rows: VariantCounts[],
-  warnings: string[],
-): VariantCounts[] {
-  return rows.map(({ name, exposed, converted }) => {
+export function sanitizeCounts<T extends VariantCounts>(rows: T[], warnings: string[]): T[] {
+  return rows.map(row => {
+    const { name, exposed, converted } = row;
     const n = Math.max(0, Math.round(Number.isFinite(exposed) ? exposed : 0));
     let x = Math.max(0, Math.round(Number.isFinite(converted) ? converted : 0));
     if (x > n) {
       warnings.push(`${name}: ${x} conversions exceed ${n} exposed units; capped.`);
       x = n;
     }
-    return { name, exposed: n, converted: x };
+    return { ...row, exposed: n, converted: x };
   });
 }
 
-function compareToControl(
-  variant: VariantCounts,
-  control: VariantCounts,
-  comparisonAlpha: number,
-  tau: number,
-): Pick<
-  VariantResult,
-  'difference' | 'uplift' | 'upliftInterval' | 'zTest' | 'sequential' | 'direction'
-> {
-  const rate = (counts: VariantCounts) =>
-    counts.exposed > 0 ? counts.converted / counts.exposed : null;
-  const rt = rate(variant);
-  const rc = rate(control);
-  const sequential = mixtureSequentialTest(variant, control, comparisonAlpha, tau);
-  let direction: VariantResult['direction'] = 'undecided';
-  if (sequential.pValue <= comparisonAlpha) {
-    direction = sequential.interval[0] > 0 ? 'better' : 'worse';
+
+/** Cumulative counts per arm after each look, arms in the order of `names`. */
+function cumulativeLooks(rows: LookCounts[], names: string[]): VariantCounts[][] {
+  const times = [...new Set(rows.map(row => row.time ?? 0))].sort((a, b) => a - b);
+  const index = new Map(names.map((name, i) => [name, i]));
+  const running = names.map(name => ({ name, exposed: 0, converted: 0 }));
+  const byTime = new Map<number, LookCounts[]>();
+  rows.forEach(row => {
+    const time = row.time ?? 0;
+    byTime.set(time, [...(byTime.get(time) ?? []), row]);
+  });
+  return times.map(time => {
+    (byTime.get(time) ?? []).forEach(row => {
+      const i = index.get(row.name);
+      if (i === undefined) return;
+      running[i].exposed += row.exposed;
+      running[i].converted += row.converted;
+    });
+    return running.map(counts => ({ ...counts }));
+  });
+}
+
+/** Intended share of each arm, from the weights (1 where not given). */
+function intendedShares(names: string[], weights: Record<string, number>): number[] {
+  const raw = names.map(name => {
+    const weight = weights[name];
+    return weight !== undefined && weight > 0 ? weight : 1;
+  });
+  const total = raw.reduce((sum, w) => sum + w, 0);
+  return raw.map(w => w / total);
+}
+
+/** Running extremes of the always-valid test of arm i against arm j. */
+class PairReplay {
+  private logEvidence = 0;
+
+  private share: Interval = [0, 1];
+
+  private readonly nullShare: number;
+
+  constructor(
+    private readonly i: number,
+    private readonly j: number,
+    shares: number[],
+    private readonly alpha: number,
+    private readonly scale: number,
+  ) {
+    this.nullShare = shares[i] / (shares[i] + shares[j]);
   }
-  return {
-    difference: rt !== null && rc !== null ? rt - rc : null,
-    uplift: rt !== null && rc !== null && rc > 0 ? rt / rc - 1 : null,
-    upliftInterval: upliftInterval(variant, control, comparisonAlpha),
-    zTest: twoProportionZTest(variant, control),
-    sequential,
-    direction,
-  };
+
+  add(look: VariantCounts[]): void {
+    const first = look[this.i].converted;
+    const second = look[this.j].converted;
+    const null2 = [this.nullShare, 1 - this.nullShare];
+    this.logEvidence = Math.max(this.logEvidence, mixtureLogEvidence([first, second], null2, this.scale));
+    const interval = shareConfidenceSequence(first, second, this.nullShare, this.alpha, this.scale);
+    this.share = [Math.max(this.share[0], interval[0]), Math.min(this.share[1], interval[1])];
+  }
+
+  /** The test so far; `look` is the latest cumulative look. */
+  result(look: VariantCounts[]): PairTest {
+    const { share, nullShare, logEvidence } = this;
+    const anyConversion = look[this.i].converted + look[this.j].converted > 0;
+    const significant = logEvidence >= Math.log(1 / this.alpha);
+    let direction: PairTest['direction'] = 'undecided';
+    if (significant && share[0] > nullShare) direction = 'better';
+    if (significant && share[1] < nullShare) direction = 'worse';
+    return {
+      logEvidence,
+      pValue: anyConversion ? Math.min(1, Math.exp(-logEvidence)) : null,
+      upliftInterval:
+        anyConversion && share[0] <= share[1]
+          ? [upliftFromShare(share[0], nullShare), upliftFromShare(share[1], nullShare)]
+          : null,
+      direction,
+    };
+  }
+}
+
+/** Sequential sample ratio mismatch test on exposed units, running minimum of p. */
+class SampleRatioReplay {
+  private logEvidence = 0;
+
+  constructor(
+    private readonly shares: number[],
+    private readonly settings: ExperimentSettings,
+  ) {}
+
+  add(look: VariantCounts[]): void {
+    const evidence = mixtureLogEvidence(look.map(v => v.exposed), this.shares, this.settings.mixingScale);
+    this.logEvidence = Math.max(this.logEvidence, evidence);
+  }
+
+  result(look: VariantCounts[]): SampleRatioCheck {
+    const total = look.reduce((sum, v) => sum + v.exposed, 0);
+    const pValue = Math.min(1, Math.exp(-this.logEvidence));
+    return {
+      pValue,
+      passed: pValue > this.settings.srmAlpha,
+      observed: look.map((v, k) => ({
+        name: v.name,
+        exposed: v.exposed,
+        share: total > 0 ? v.exposed / total : 0,
+        intendedShare: this.shares[k],
+      })),
+    };
+  }
 }
 
 function percent(value: number): string {
   return `${(value * 100).toFixed(1)}%`;
 }
 
-function verdictFor(
-  variants: VariantResult[],
-  control: VariantResult | undefined,
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** "p = 0.012" or "p < 0.0001", for sentences. */
+export function describeP(p: number | null): string {
+  if (p === null) return 'p undefined';
+  return p < 1e-4 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`;
+}
+
+function keepRunning(detail: string): Verdict {
+  return { kind: 'keep_running', winner: null, headline: 'Keep running', detail };
+}
+
+function brokenSplit(check: SampleRatioCheck): Verdict {
+  const observed = check.observed
+    .map(v => `${v.name} ${count(v.exposed)} (${percent(v.share)}, intended ${percent(v.intendedShare)})`)
+    .join(', ');
+  return {
+    kind: 'broken_split',
+    winner: null,
+    headline: "Split is broken: don't trust this experiment",
+    detail: `Sample ratio mismatch, always-valid ${describeP(check.pValue)}: ${observed}.`,
+  };
+}
+
+/** Arm i beats arm j by the always-valid rule. */
+type Beats = (i: number, j: number) => boolean;
+
+function winnerVerdict(
+  arms: VariantResult[],
+  controlIndex: number,
+  beats: Beats,
   settings: ExperimentSettings,
 ): Verdict {
-  const keepRunning = (detail: string): Verdict => ({
-    kind: 'keep_running',
-    winner: null,
-    headline: 'Keep running',
-    detail,
-  });
-  if (variants.length < 2) return keepRunning('Needs at least two variants.');
-  if (!control) return keepRunning(`Control variant "${settings.control}" not found.`);
-  const smallest = Math.min(...variants.map(v => v.exposed));
-  if (smallest < settings.minSamplePerVariant) {
+  const control = arms[controlIndex];
+  const winner = arms.findIndex((_, i) => arms.every((__, j) => j === i || beats(i, j)));
+  if (winner >= 0) {
+    const name = arms[winner].name;
+    const others = arms.length > 2 ? ` and every other arm` : '';
+    return {
+      kind: 'winner',
+      winner: name,
+      headline: `Stop: ${name} wins`,
+      detail:
+        winner === controlIndex
+          ? `Every other variant converts worse than ${name}.`
+          : `${name} converts better than ${control.name}${others} (always-valid ${describeP(
+              arms[winner].sequential?.pValue ?? null,
+            )}).`,
+    };
+  }
+  const better = arms.filter(v => v.direction === 'better').map(v => v.name);
+  if (better.length > 0) {
     return keepRunning(
-      `Every variant needs ${settings.minSamplePerVariant.toLocaleString('en-US')} units ` +
-        `before a decision (smallest so far: ${smallest.toLocaleString('en-US')}).`,
+      `${better.join(' and ')} beat${better.length === 1 ? 's' : ''} ${control.name}; ` +
+        'which arm is best is undecided.',
     );
   }
-  const treatments = variants.filter(v => !v.isControl);
-  const better = treatments.filter(v => v.direction === 'better');
-  if (better.length > 0) {
-    const winner = better.reduce((best, v) => ((v.rate ?? 0) > (best.rate ?? 0) ? v : best));
-    return {
-      kind: 'winner',
-      winner: winner.name,
-      headline: `Stop: ${winner.name} wins`,
-      detail: `${winner.name} converts better than ${control.name} (always-valid ${describeP(
-        winner.sequential?.pValue ?? 1,
-      )}).`,
-    };
-  }
-  if (treatments.every(v => v.direction === 'worse')) {
-    return {
-      kind: 'winner',
-      winner: control.name,
-      headline: `Stop: ${control.name} wins`,
-      detail: `Every other variant converts worse than ${control.name}.`,
-    };
-  }
-  const margin = settings.practicalEffect * (control.rate ?? 0);
+  const treatments = arms.filter(v => !v.isControl);
+  const margin = settings.practicalEffect;
   const negligible = treatments.every(v => {
-    const interval = v.sequential?.interval;
-    return interval !== undefined && margin > 0 && interval[0] > -margin && interval[1] < margin;
+    const interval = v.sequential?.upliftInterval;
+    return interval !== null && interval !== undefined && interval[0] > -margin && interval[1] < margin;
   });
   if (negligible) {
     return {
       kind: 'no_difference',
       winner: null,
       headline: 'Stop: no meaningful difference',
-      detail: `Every variant is within ±${percent(settings.practicalEffect)} of ${control.name}.`,
+      detail: `Every variant is within ±${percent(margin)} of ${control.name}.`,
     };
   }
   return keepRunning('No variant is decisively different yet.');
 }
 
-/** "p = 0.012" or "p < 0.0001", for sentences. */
-export function describeP(p: number): string {
-  return p < 1e-4 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`;
+interface AnalysisInput {
+  arms: VariantResult[];
+  controlIndex: number;
+  beats: Beats;
+  sampleRatio: SampleRatioCheck | null;
 }
 
-/** Everything the chart shows, from per-variant counts. */
+function verdictFor(input: AnalysisInput, settings: ExperimentSettings, timeFiltered: boolean): Verdict {
+  const { arms, controlIndex, sampleRatio } = input;
+  if (timeFiltered) {
+    return {
+      kind: 'time_filtered',
+      winner: null,
+      headline: 'No verdict: a time filter cuts this experiment',
+      detail:
+        "The always-valid test needs the experiment's whole history. Remove the time range " +
+        '(dashboard or chart filter) to see the verdict.',
+    };
+  }
+  if (arms.length < 2) return keepRunning('Needs at least two variants with units.');
+  if (controlIndex < 0) return keepRunning(`Control variant "${settings.control}" not found.`);
+  if (sampleRatio && !sampleRatio.passed) return brokenSplit(sampleRatio);
+  const smallest = Math.min(...arms.map(v => v.exposed));
+  if (smallest < settings.minSamplePerVariant) {
+    return keepRunning(
+      `Every variant needs ${count(settings.minSamplePerVariant)} units before a decision ` +
+        `(smallest so far: ${count(smallest)}).`,
+    );
+  }
+  return winnerVerdict(arms, controlIndex, input.beats, settings);
+}
+
+/** Arms in display order: control first, then by name (stable across refreshes). */
+function armNames(rows: LookCounts[], control: string): { arms: string[]; leftOut: VariantCounts[] } {
+  const totals = new Map<string, VariantCounts>();
+  rows.forEach(({ name, exposed, converted }) => {
+    const current = totals.get(name) ?? { name, exposed: 0, converted: 0 };
+    current.exposed += exposed;
+    current.converted += converted;
+    totals.set(name, current);
+  });
+  const all = [...totals.values()];
+  const kept = all.filter(v => v.name !== NO_VARIANT && v.exposed > 0);
+  kept.sort((p, q) => Number(q.name === control) - Number(p.name === control) || p.name.localeCompare(q.name));
+  return { arms: kept.map(v => v.name), leftOut: all.filter(v => !kept.includes(v)) };
+}
+
+/**
+ * The experiment replayed look by look: feed it the cumulative counts of each
+ * look in order (arms in the order of `names`), read the verdict at any time.
+ * Every test keeps its running extremes, so what it concludes stays.
+ */
+export class ExperimentReplay {
+  readonly comparisonAlpha: number;
+
+  readonly controlIndex: number;
+
+  private readonly pairs = new Map<string, PairReplay>();
+
+  private readonly sampleRatio: SampleRatioReplay | null;
+
+  private readonly shares: number[];
+
+  private latest: VariantCounts[] = [];
+
+  private looks = 0;
+
+  constructor(
+    readonly names: string[],
+    private readonly settings: ExperimentSettings,
+  ) {
+    const shares = intendedShares(names, settings.intendedWeights);
+    this.shares = shares;
+    this.comparisonAlpha = settings.alpha / Math.max(1, (names.length * (names.length - 1)) / 2);
+    this.controlIndex = names.indexOf(settings.control);
+    names.forEach((_, i) =>
+      names.forEach((__, j) => {
+        if (i !== j) this.pairs.set(`${i},${j}`, new PairReplay(i, j, shares, this.comparisonAlpha, settings.mixingScale));
+      }),
+    );
+    this.sampleRatio = names.length >= 2 ? new SampleRatioReplay(shares, settings) : null;
+    this.latest = names.map(name => ({ name, exposed: 0, converted: 0 }));
+  }
+
+  add(look: VariantCounts[]): void {
+    this.pairs.forEach(pair => pair.add(look));
+    this.sampleRatio?.add(look);
+    this.latest = look;
+    this.looks += 1;
+  }
+
+  private pair(i: number, j: number): PairTest {
+    return this.pairs.get(`${i},${j}`)!.result(this.latest);
+  }
+
+  /** Per-arm results at the latest look; `withReading` adds Wilson intervals and P(best). */
+  arms(withReading: boolean): VariantResult[] {
+    const totals = this.latest;
+    const best = withReading ? probabilityBest(totals) : totals.map(() => NaN);
+    const control = this.controlIndex >= 0 ? totals[this.controlIndex] : null;
+    return totals.map((v, i) => {
+      const isControl = i === this.controlIndex;
+      const sequential = control && !isControl ? this.pair(i, this.controlIndex) : null;
+      const rate = v.exposed > 0 ? v.converted / v.exposed : null;
+      const controlRate = control && control.exposed > 0 ? control.converted / control.exposed : null;
+      return {
+        ...v,
+        isControl,
+        rate,
+        rateInterval: withReading && v.exposed > 0 ? wilsonInterval(v.converted, v.exposed, this.comparisonAlpha) : null,
+        uplift: !isControl && rate !== null && controlRate ? rate / controlRate - 1 : null,
+        zTest: control && !isControl ? twoProportionZTest(v, control) : null,
+        sequential,
+        direction: sequential ? sequential.direction : null,
+        probabilityBest: best[i],
+      };
+    });
+  }
+
+  /** The verdict at the latest look. */
+  verdict(timeFiltered = false, arms: VariantResult[] = this.arms(false)): Verdict {
+    const beats: Beats = (i, j) => this.pair(i, j).direction === 'better';
+    const sampleRatio = this.sampleRatio ? this.sampleRatio.result(this.latest) : null;
+    return verdictFor({ arms, controlIndex: this.controlIndex, beats, sampleRatio }, this.settings, timeFiltered);
+  }
+
+  /** Projection for a running experiment that has seen `spanDays` of traffic. */
+  forecast(spanDays: number): Forecast {
+    const c = this.controlIndex;
+    const control = this.latest[c];
+    let best: Forecast = { days: null, arm: null };
+    this.latest.forEach((arm, i) => {
+      if (i === c || this.pair(i, c).direction !== 'undecided') return;
+      const days = daysToDecision(
+        {
+          first: { ...arm, unitsPerDay: arm.exposed / spanDays },
+          second: { ...control, unitsPerDay: control.exposed / spanDays },
+          nullShare: this.shares[i] / (this.shares[i] + this.shares[c]),
+        },
+        this.comparisonAlpha,
+        this.settings.mixingScale,
+      );
+      if (days !== null && (best.days === null || days < best.days)) best = { days, arm: arm.name };
+    });
+    return best;
+  }
+
+  result(leftOut: VariantCounts[], warnings: string[], timeFiltered: boolean, spanDays: number | null): ExperimentResult {
+    const arms = this.arms(true);
+    const verdict = this.verdict(timeFiltered, arms);
+    const running = verdict.kind === 'keep_running' && this.controlIndex >= 0 && arms.length >= 2;
+    return {
+      variants: arms,
+      leftOut,
+      control: this.controlIndex >= 0 ? this.names[this.controlIndex] : null,
+      alpha: this.settings.alpha,
+      comparisonAlpha: this.comparisonAlpha,
+      confidenceLevel: 1 - this.comparisonAlpha,
+      sampleRatio: this.sampleRatio && this.looks > 0 ? this.sampleRatio.result(this.latest) : null,
+      looks: this.looks,
+      verdict,
+      forecast: running && spanDays !== null ? this.forecast(spanDays) : null,
+      warnings,
+    };
+  }
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Days of traffic the rows cover, from the first hour to the end of the last; null without times. */
+function trafficSpanDays(rows: LookCounts[]): number | null {
+  const times = rows.filter(row => row.time !== undefined && row.exposed > 0).map(row => row.time!);
+  if (times.length === 0) return null;
+  return (Math.max(...times) - Math.min(...times) + HOUR_MS) / (24 * HOUR_MS);
+}
+
+/**
+ * Everything the chart shows, from counts per variant and look. With
+ * `timeFiltered`, the history is cut and no verdict is given.
+ */
 export function analyzeExperiment(
-  rows: VariantCounts[],
+  rows: LookCounts[],
   settings: ExperimentSettings,
+  timeFiltered = false,
 ): ExperimentResult {
   const warnings: string[] = [];
-  const counts = sanitizeCounts(rows, warnings);
-  const controlCounts = counts.find(v => v.name === settings.control);
-  const comparisons = Math.max(1, counts.length - 1);
-  const comparisonAlpha = settings.alpha / comparisons;
-  const best = probabilityBest(counts);
-  const variants: VariantResult[] = counts.map((v, i) => {
-    const isControl = v === controlCounts;
-    const base = {
-      ...v,
-      isControl,
-      rate: v.exposed > 0 ? v.converted / v.exposed : null,
-      rateInterval: v.exposed > 0 ? wilsonInterval(v.converted, v.exposed, comparisonAlpha) : null,
-      probabilityBest: best[i],
-    };
-    if (isControl || !controlCounts) {
-      return {
-        ...base,
-        difference: null,
-        uplift: null,
-        upliftInterval: null,
-        zTest: null,
-        sequential: null,
-        direction: null,
-      };
-    }
-    return { ...base, ...compareToControl(v, controlCounts, comparisonAlpha, settings.tau) };
-  });
-  // Control first, then the others by name: a stable order across refreshes.
-  variants.sort((p, q) => Number(q.isControl) - Number(p.isControl) || p.name.localeCompare(q.name));
-  const control = variants.find(v => v.isControl);
-  return {
-    variants,
-    control: control ? control.name : null,
-    alpha: settings.alpha,
-    comparisonAlpha,
-    confidenceLevel: 1 - comparisonAlpha,
-    verdict: verdictFor(variants, control, settings),
-    warnings,
-  };
+  const clean = sanitizeCounts(rows, warnings);
+  const { arms, leftOut } = armNames(clean, settings.control);
+  const replay = new ExperimentReplay(arms, settings);
+  cumulativeLooks(clean, arms).forEach(look => replay.add(look));
+  return replay.result(leftOut, warnings, timeFiltered, trafficSpanDays(clean));
 }

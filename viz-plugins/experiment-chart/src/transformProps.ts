@@ -10,7 +10,13 @@ import {
   readQuerySettings,
   readStatSettings,
 } from './settings';
-import { analyzeExperiment, type ExperimentResult, type ExperimentSettings, type VariantCounts } from './stats';
+import {
+  NO_VARIANT,
+  analyzeExperiment,
+  type ExperimentResult,
+  type ExperimentSettings,
+  type LookCounts,
+} from './stats';
 
 export interface ExperimentChartProps {
   width: number;
@@ -22,20 +28,33 @@ export interface ExperimentChartProps {
   hasData: boolean;
 }
 
-/** Sum rows by variant name (a dataset may split a variant over several rows). */
-export function variantCounts(
+/** Epoch milliseconds of a time cell (Superset sends numbers; strings are parsed). */
+function timeOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  const parsed = Date.parse(String(value ?? ''));
+  return Number.isFinite(parsed) ? parsed : 0;
+}
+
+/** Query rows as counts per variant and look; a missing or empty variant is NO_VARIANT. */
+export function lookCounts(
   rows: Record<string, unknown>[],
   variantColumn: string,
-): VariantCounts[] {
-  const byName = new Map<string, VariantCounts>();
-  rows.forEach(row => {
-    const name = String(row[variantColumn] ?? '(none)');
-    const current = byName.get(name) ?? { name, exposed: 0, converted: 0 };
-    current.exposed += Number(row[EXPOSED_LABEL] ?? 0) || 0;
-    current.converted += Number(row[CONVERTED_LABEL] ?? 0) || 0;
-    byName.set(name, current);
+  timeColumn: string,
+): LookCounts[] {
+  return rows.map(row => {
+    const variant = row[variantColumn];
+    return {
+      name: variant === null || variant === undefined || String(variant).trim() === '' ? NO_VARIANT : String(variant),
+      time: timeOf(row[timeColumn]),
+      exposed: Number(row[EXPOSED_LABEL] ?? 0) || 0,
+      converted: Number(row[CONVERTED_LABEL] ?? 0) || 0,
+    };
   });
-  return [...byName.values()];
+}
+
+/** Whether Superset applied a time range to the query, which cuts the history. */
+function hasTimeRange(query: { from_dttm?: unknown; to_dttm?: unknown } | undefined): boolean {
+  return Boolean(query && (query.from_dttm || query.to_dttm));
 }
 
 export default function transformProps(chartProps: ChartPropsLike): ExperimentChartProps {
@@ -43,15 +62,16 @@ export default function transformProps(chartProps: ChartPropsLike): ExperimentCh
   const formData = chartProps.rawFormData ?? chartProps.formData ?? {};
   const query = readQuerySettings(formData);
   const settings = readStatSettings(formData);
-  const rows = chartProps.queriesData?.[0]?.data ?? [];
-  const counts = variantCounts(rows, query.variantColumn);
+  const response = chartProps.queriesData?.[0];
+  const rows = response?.data ?? [];
+  const counts = lookCounts(rows, query.variantColumn, query.timeColumn);
   return {
     width: chartProps.width,
     height: chartProps.height,
     experiment: query.experiment,
     unit: query.unit,
     settings,
-    result: analyzeExperiment(counts, settings),
+    result: analyzeExperiment(counts, settings, hasTimeRange(response)),
     hasData: counts.length > 0,
   };
 }

@@ -1,12 +1,18 @@
 /**
- * Seeded simulation of an A/A experiment (no effect) checked after every
- * batch, as a live dashboard does at every refresh: the always-valid rule
- * must keep its false-positive rate at or below alpha, while the naive rule
- * (stop at the first fixed-horizon p < alpha) must exceed it.
+ * Seeded simulations of experiments looked at after every 100 units, as a
+ * live dashboard does at every refresh:
+ * - A/A (no effect) at 1:1, 9:1 and 100:1 allocation and base rates 0.5%,
+ *   5% and 50%: the always-valid p must fall to alpha in at most alpha of
+ *   the runs (plus Monte Carlo error), while the naive rule (stop at the
+ *   first fixed-horizon p < alpha) must exceed it; no verdict, once given,
+ *   may change at a later look;
+ * - a true +10% relative lift at 5%: the median units per arm to a decision,
+ *   beside the normal-approximation mSPRT this chart used before.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mixtureSequentialTest, twoProportionZTest, type VariantCounts } from '../src/stats';
+import { mixtureLogEvidence } from '../src/sequential';
+import { DEFAULT_SETTINGS, ExperimentReplay, twoProportionZTest, type VariantCounts } from '../src/stats';
 
 /** mulberry32: small, fast, seedable; plenty for a simulation of this size. */
 function random(seed: number): () => number {
@@ -20,101 +26,188 @@ function random(seed: number): () => number {
   };
 }
 
+/** Binomial(n, p) by inversion of its CDF: one uniform per draw. */
 function binomial(n: number, p: number, uniform: () => number): number {
-  let successes = 0;
-  for (let i = 0; i < n; i += 1) if (uniform() < p) successes += 1;
-  return successes;
-}
-
-interface SimulationResult {
-  sequential: number;
-  sequentialGuarded: number;
-  naive: number;
-  runs: number;
-}
-
-function simulate(options: {
-  seed: number;
-  runs: number;
-  looks: number;
-  batch: number;
-  rate: number;
-  alpha: number;
-  tau: number;
-  minSample: number;
-}): SimulationResult {
-  const uniform = random(options.seed);
-  let sequential = 0;
-  let sequentialGuarded = 0;
-  let naive = 0;
-  for (let run = 0; run < options.runs; run += 1) {
-    const control: VariantCounts = { name: 'control', exposed: 0, converted: 0 };
-    const treatment: VariantCounts = { name: 'B', exposed: 0, converted: 0 };
-    let rejected = false;
-    let rejectedGuarded = false;
-    let naiveRejected = false;
-    for (let look = 0; look < options.looks; look += 1) {
-      control.exposed += options.batch;
-      treatment.exposed += options.batch;
-      control.converted += binomial(options.batch, options.rate, uniform);
-      treatment.converted += binomial(options.batch, options.rate, uniform);
-      const test = mixtureSequentialTest(treatment, control, options.alpha, options.tau);
-      if (test.pValue <= options.alpha) {
-        rejected = true;
-        if (control.exposed >= options.minSample) rejectedGuarded = true;
-      }
-      if (twoProportionZTest(treatment, control).pValue <= options.alpha) naiveRejected = true;
-    }
-    sequential += Number(rejected);
-    sequentialGuarded += Number(rejectedGuarded);
-    naive += Number(naiveRejected);
+  if (n === 0 || p === 0) return 0;
+  if (p === 1) return n;
+  const u = uniform();
+  let probability = (1 - p) ** n;
+  let cdf = probability;
+  let k = 0;
+  const ratio = p / (1 - p);
+  while (u > cdf && k < n) {
+    probability *= ((n - k) / (k + 1)) * ratio;
+    k += 1;
+    cdf += probability;
   }
+  return k;
+}
+
+const ALPHA = 0.05;
+const BATCH = 100;
+const SCALE = DEFAULT_SETTINGS.mixingScale;
+
+interface Stream {
+  control: VariantCounts;
+  treatment: VariantCounts;
+}
+
+/** Add one batch of units, split at random with treatment share `share`. */
+function addBatch(stream: Stream, share: number, rates: [number, number], uniform: () => number): void {
+  const treated = binomial(BATCH, share, uniform);
+  stream.treatment.exposed += treated;
+  stream.control.exposed += BATCH - treated;
+  stream.treatment.converted += binomial(treated, rates[1], uniform);
+  stream.control.converted += binomial(BATCH - treated, rates[0], uniform);
+}
+
+function newStream(): Stream {
   return {
-    sequential: sequential / options.runs,
-    sequentialGuarded: sequentialGuarded / options.runs,
-    naive: naive / options.runs,
-    runs: options.runs,
+    control: { name: 'control', exposed: 0, converted: 0 },
+    treatment: { name: 'B', exposed: 0, converted: 0 },
   };
 }
 
-const SCENARIOS = [
-  // A typical web conversion rate, 100 looks of 100 units per arm.
-  { seed: 20240601, runs: 2000, looks: 100, batch: 100, rate: 0.05, alpha: 0.05, tau: 0.01, minSample: 1000 },
-  // A higher rate, bigger batches, stricter alpha.
-  { seed: 7, runs: 2000, looks: 60, batch: 250, rate: 0.2, alpha: 0.01, tau: 0.02, minSample: 1000 },
-  // Rare conversions in small batches: the normal approximation is at its weakest.
-  { seed: 11, runs: 2000, looks: 200, batch: 50, rate: 0.01, alpha: 0.05, tau: 0.01, minSample: 1000 },
-];
+const RUNS = 2000;
+const LOOKS = 200;
+const REPLAYED_RUNS = 100;
 
-for (const scenario of SCENARIOS) {
-  test(`A/A checked every batch: rate ${scenario.rate}, alpha ${scenario.alpha}`, t => {
-    const result = simulate(scenario);
-    // One binomial standard error of a rate near alpha, for reading the numbers.
-    const se = Math.sqrt((scenario.alpha * (1 - scenario.alpha)) / result.runs);
-    t.diagnostic(
-      `runs=${result.runs} looks=${scenario.looks} batch=${scenario.batch} alpha=${scenario.alpha} ` +
-        `fpr_sequential=${result.sequential.toFixed(4)} ` +
-        `fpr_sequential_min_sample=${result.sequentialGuarded.toFixed(4)} ` +
-        `fpr_naive_repeated_p=${result.naive.toFixed(4)} (se near alpha ${se.toFixed(4)})`,
-    );
-    assert.ok(result.sequential <= scenario.alpha, `sequential FPR ${result.sequential} > ${scenario.alpha}`);
-    assert.ok(result.sequentialGuarded <= result.sequential);
-    assert.ok(result.naive > 2 * scenario.alpha, `naive FPR ${result.naive} not inflated`);
-  });
+interface AaResult {
+  everSignificant: number;
+  naive: number;
+  reversals: number;
+  verdicts: number;
 }
 
-test('the sequential rule still detects a real effect', t => {
-  const uniform = random(99);
-  const control: VariantCounts = { name: 'control', exposed: 0, converted: 0 };
-  const treatment: VariantCounts = { name: 'B', exposed: 0, converted: 0 };
-  let stoppedAt = 0;
-  for (let look = 1; look <= 400 && stoppedAt === 0; look += 1) {
-    control.exposed += 250;
-    treatment.exposed += 250;
-    control.converted += binomial(250, 0.1, uniform);
-    treatment.converted += binomial(250, 0.12, uniform);
-    if (mixtureSequentialTest(treatment, control, 0.05, 0.01).pValue <= 0.05) stoppedAt = control.exposed;
+function simulateAa(ratio: number, rate: number, seed: number): AaResult {
+  const uniform = random(seed);
+  const share = 1 / (1 + ratio);
+  const nullShares = [share, 1 - share];
+  const threshold = Math.log(1 / ALPHA);
+  const settings = { ...DEFAULT_SETTINGS, intendedWeights: { control: ratio, B: 1 } };
+  let everSignificant = 0;
+  let naive = 0;
+  let reversals = 0;
+  let verdicts = 0;
+  for (let run = 0; run < RUNS; run += 1) {
+    const stream = newStream();
+    const replay = run < REPLAYED_RUNS ? new ExperimentReplay(['control', 'B'], settings) : null;
+    let significant = false;
+    let naiveSignificant = false;
+    let first: string | null = null;
+    for (let look = 0; look < LOOKS; look += 1) {
+      addBatch(stream, share, [rate, rate], uniform);
+      const { treatment, control } = stream;
+      const evidence = mixtureLogEvidence([treatment.converted, control.converted], nullShares, SCALE);
+      if (evidence >= threshold) significant = true;
+      if ((twoProportionZTest(treatment, control)?.pValue ?? 1) <= ALPHA) naiveSignificant = true;
+      if (!replay) continue;
+      replay.add([{ ...control }, { ...treatment }]);
+      const verdict = replay.verdict();
+      const decided = verdict.kind === 'winner' || verdict.kind === 'no_difference';
+      const key = `${verdict.kind}:${verdict.winner}`;
+      if (first !== null && key !== first) reversals += 1;
+      if (first === null && decided) {
+        first = key;
+        verdicts += 1;
+      }
+    }
+    everSignificant += Number(significant);
+    naive += Number(naiveSignificant);
   }
-  t.diagnostic(`10% -> 12%: stopped at ${stoppedAt} units per arm`);
-  assert.ok(stoppedAt > 0 && stoppedAt < 50_000);
+  return { everSignificant: everSignificant / RUNS, naive: naive / RUNS, reversals, verdicts };
+}
+
+const ALLOCATIONS = [1, 9, 100];
+const RATES = [0.005, 0.05, 0.5];
+
+ALLOCATIONS.forEach((ratio, i) => {
+  RATES.forEach((rate, j) => {
+    test(`A/A ${ratio}:1 at ${rate * 100}%, a look every ${BATCH} units`, t => {
+      const result = simulateAa(ratio, rate, 1000 + 10 * i + j);
+      const se = Math.sqrt((ALPHA * (1 - ALPHA)) / RUNS);
+      t.diagnostic(
+        `allocation=${ratio}:1 rate=${rate} runs=${RUNS} looks=${LOOKS} ` +
+          `fpr_always_valid=${result.everSignificant.toFixed(4)} fpr_naive_repeated_p=${result.naive.toFixed(4)} ` +
+          `verdicts_replayed=${result.verdicts}/${REPLAYED_RUNS} reversals=${result.reversals} (se near alpha ${se.toFixed(4)})`,
+      );
+      assert.ok(result.everSignificant <= ALPHA + 2 * se, `always-valid FPR ${result.everSignificant}`);
+      assert.equal(result.reversals, 0, 'a verdict changed at a later look');
+      if (ratio === 1 && rate === 0.05) assert.ok(result.naive > 2 * ALPHA, `naive FPR ${result.naive} not inflated`);
+    });
+  });
+});
+
+/** The normal-approximation mSPRT with plug-in variance this chart used before, as a yardstick. */
+function previousMsprtRejects(stream: Stream, tau: number): boolean {
+  const { treatment: t, control: c } = stream;
+  const pt = t.converted / t.exposed;
+  const pc = c.converted / c.exposed;
+  const variance = (pt * (1 - pt)) / t.exposed + (pc * (1 - pc)) / c.exposed;
+  if (!(variance > 0)) return false;
+  const tau2 = tau * tau;
+  const d = pt - pc;
+  const log = 0.5 * Math.log(variance / (variance + tau2)) + (tau2 * d * d) / (2 * variance * (variance + tau2));
+  return log >= Math.log(1 / ALPHA);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+test('power: +10% relative lift at 5%, 1:1, median units per arm to a decision', t => {
+  const uniform = random(4242);
+  const runs = 1000;
+  const maxLooks = 4000;
+  const now: number[] = [];
+  const before: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const stream = newStream();
+    let decided = 0;
+    let decidedBefore = 0;
+    for (let look = 1; look <= maxLooks && (decided === 0 || decidedBefore === 0); look += 1) {
+      addBatch(stream, 0.5, [0.05, 0.055], uniform);
+      const perArm = (look * BATCH) / 2;
+      const evidence = mixtureLogEvidence([stream.treatment.converted, stream.control.converted], [0.5, 0.5], SCALE);
+      if (decided === 0 && evidence >= Math.log(1 / ALPHA)) decided = perArm;
+      if (decidedBefore === 0 && previousMsprtRejects(stream, 0.01)) decidedBefore = perArm;
+    }
+    now.push(decided || Infinity);
+    before.push(decidedBefore || Infinity);
+  }
+  const shown = median(now);
+  const previous = median(before);
+  t.diagnostic(
+    `runs=${runs} median_units_per_arm_to_decision=${shown} previous_msprt_same_streams=${previous} ` +
+      `decided_within_200k=${now.filter(Number.isFinite).length / runs}`,
+  );
+  assert.ok(Number.isFinite(shown) && shown < 1.1 * previous, `median ${shown} against ${previous}`);
+});
+
+test('power runs replayed: once "Stop: B wins" shows, it stays at every later look', t => {
+  const uniform = random(777);
+  const runs = 100;
+  let winners = 0;
+  let reversals = 0;
+  for (let run = 0; run < runs; run += 1) {
+    const stream = newStream();
+    const replay = new ExperimentReplay(['control', 'B'], DEFAULT_SETTINGS);
+    let first: string | null = null;
+    for (let look = 0; look < 1000; look += 1) {
+      addBatch(stream, 0.5, [0.05, 0.055], uniform);
+      replay.add([{ ...stream.control }, { ...stream.treatment }]);
+      const verdict = replay.verdict();
+      const key = `${verdict.kind}:${verdict.winner}`;
+      if (first !== null && key !== first) reversals += 1;
+      if (first === null && verdict.kind === 'winner') {
+        first = key;
+        winners += 1;
+      }
+    }
+  }
+  t.diagnostic(`runs=${runs} looks=1000 winners=${winners} reversals_after_a_verdict=${reversals}`);
+  assert.ok(winners > runs / 2);
+  assert.equal(reversals, 0);
 });
