@@ -166,8 +166,9 @@ class StackLayout:
             return None
         self._kafka("kafka")
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # One id in 64 starts with "-", which the tool's argument parser would take for an option.
         return [*self._java("kafka", self.artifacts.kafka_libs / "*"), "kafka.tools.StorageTool", "format",
-                "--config", str(self.conf("kafka") / "server.properties"), "--cluster-id", cluster_id,
+                "--config", str(self.conf("kafka") / "server.properties"), f"--cluster-id={cluster_id}",
                 "--ignore-formatted"]
 
     def _java(self, service: str, *classpath: Path) -> list[str]:
