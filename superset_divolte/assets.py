@@ -48,8 +48,57 @@ class EnvString:
         return [match.group(1) for match in ENV_REFERENCE.finditer(self.template)]
 
 
+MAX_NESTING = 64
+"""Deepest nesting of a document: asset files need about ten levels; deeper only exhausts the stack."""
+MAX_EXPANDED_NODES = 500_000
+"""Most values a document may hold once aliases are expanded (a 'billion laughs' file holds 10^9)."""
+
+
+class YamlLimitExceeded(yaml.composer.ComposerError):
+    """A document nests too deep or expands too far through aliases to be an asset file."""
+
+
 class AssetLoader(yaml.SafeLoader):
-    """Safe YAML loading plus the ``!target`` and ``!env`` tags."""
+    """Safe YAML loading plus the ``!target`` and ``!env`` tags, with bounded nesting and alias expansion."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._nesting = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Superset's composer, refusing documents nested deeper than ``MAX_NESTING``."""
+        self._nesting += 1
+        try:
+            if self._nesting > MAX_NESTING:
+                raise YamlLimitExceeded(None, None, f"nested deeper than {MAX_NESTING} levels",
+                                        self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._nesting -= 1
+
+    def get_single_node(self) -> Any:
+        """The document's node graph, refused when aliases expand it past ``MAX_EXPANDED_NODES``."""
+        node = super().get_single_node()
+        if node is not None:
+            _expanded_size(node, {})
+        return node
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Values in ``node`` with every alias expanded; shared nodes are counted once per use, computed once."""
+    if id(node) in sizes:
+        if sizes[id(node)] < 0:
+            raise YamlLimitExceeded(None, None, "an alias refers to a value that contains it", node.start_mark)
+        return sizes[id(node)]
+    sizes[id(node)] = -1
+    children = node.value if isinstance(node, yaml.SequenceNode) else (
+        [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else [])
+    size = 1 + sum(_expanded_size(child, sizes) for child in children)
+    if size > MAX_EXPANDED_NODES:
+        raise YamlLimitExceeded(None, None, f"aliases expand it to more than {MAX_EXPANDED_NODES:,} values",
+                                node.start_mark)
+    sizes[id(node)] = size
+    return size
 
 
 class AssetDumper(yaml.SafeDumper):
@@ -157,18 +206,59 @@ PACKAGED_TREE = Path(__file__).parent / "asset_tree"
 """The repository's ``datasets/`` and ``dashboards/``, reached through links, and inside the wheel."""
 
 
-def _yaml_files(root: Path) -> Iterator[Path]:
-    # Links are followed: the packaged tree is made of them in a source checkout.
-    for folder, _, names in os.walk(root, followlinks=True):
-        yield from (Path(folder) / name for name in names if name.endswith(".yaml"))
+def _tree_folders(root: Path) -> list[Path]:
+    """The root's own tree folders (``datasets/``, ``charts/``, …), links included: the packaged tree is made of
+    them in a source checkout. A repository also holds node_modules, .git, …: those are not walked."""
+    return sorted(path for path in root.iterdir() if path.name in TREE_FOLDERS + ASSET_KINDS and path.is_dir())
+
+
+def _walk_tree(root: Path) -> tuple[list[Path], list[Problem]]:
+    """Every ``.yaml`` file of the tree (symlinks only inside it), and a problem for what is not read."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    tops = _tree_folders(root) if root.is_dir() else []
+    inside = [root.resolve(), *(top.resolve() for top in tops)]
+    for top in tops:
+        for folder, folders, names in os.walk(top):
+            here = Path(folder)
+            for name in sorted(folders):
+                if (here / name).is_symlink():
+                    problems.append(Problem(str(here / name), "", "a folder symlink: its files are not read",
+                                            "copy the folder into the tree instead of linking it"))
+            for name in names:
+                path = here / name
+                if path.is_symlink() and not any(path.resolve().is_relative_to(base) for base in inside):
+                    problems.append(Problem(str(path), "", f"a symlink to {path.resolve()}, outside {root}",
+                                            "copy the file into the tree; files outside it are not read"))
+                elif name.endswith(".yml") and _import_path(root, path) is not None:
+                    problems.append(Problem(str(path), "", "a .yml file: Superset's layout names asset files .yaml",
+                                            f"rename it to {path.with_suffix('.yaml').name}"))
+                elif name.endswith(".yaml"):
+                    files.append(path)
+    return sorted(files), problems
 
 
 def asset_sources(root: Path) -> Iterator[tuple[Path, str]]:
-    """(file, import path) of every asset YAML file under ``root``, sorted."""
-    for source in sorted(_yaml_files(root)):
+    """(file, import path) of every asset YAML file under ``root``, sorted; symlinks leaving it are not read."""
+    for source in _walk_tree(root)[0]:
         import_path = _import_path(root, source)
         if import_path is not None:
             yield source, import_path
+
+
+def _parse(source: Path) -> tuple[Any, Problem | None]:
+    """A file's document, or the problem that stops it being read."""
+    try:
+        return yaml.load(source.read_bytes().decode("utf-8"), Loader=AssetLoader), None
+    except UnicodeDecodeError as error:
+        return None, Problem(str(source), f"byte {error.start}", "the file is not UTF-8 text",
+                             "save it as UTF-8 (asset files are YAML text)")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return None, Problem(str(source), where, f"malformed YAML: {getattr(error, 'problem', None) or error}",
+                             "fix the YAML syntax (indentation, quotes, colons) at that line; asset files "
+                             f"nest at most {MAX_NESTING} levels and need no aliases")
 
 
 def load_tree(root: Path) -> AssetTree:
@@ -182,15 +272,11 @@ def load_tree(root: Path) -> AssetTree:
 def read_tree(root: Path) -> tuple[AssetTree, list[Problem]]:
     """Every asset file under ``root`` that parses, and a problem for each one that does not."""
     files: list[AssetFile] = []
-    problems: list[Problem] = []
+    problems = _walk_tree(root)[1]
     for source, import_path in asset_sources(root):
-        try:
-            document = yaml.load(source.read_text(), Loader=AssetLoader)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problems.append(Problem(str(source), where, f"malformed YAML: {getattr(error, 'problem', error)}",
-                                    "fix the YAML syntax (indentation, quotes, colons) at that line"))
+        document, problem = _parse(source)
+        if problem is not None:
+            problems.append(problem)
             continue
         if not isinstance(document, dict):
             problems.append(Problem(str(source), "", "the file is not a YAML mapping",
@@ -204,13 +290,14 @@ def read_tree(root: Path) -> tuple[AssetTree, list[Problem]]:
 
 
 class UnresolvedVariable(KeyError):
-    """An ``!env`` string names a variable that is not set and has no default."""
+    """An ``!env`` string names a variable that is not set (or empty) and has no default."""
 
 
 def _expand(template: str, environment: Mapping[str, str], placeholder: str | None) -> str:
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        if name in environment:
+        # As in the shell's ${VAR:-default}: a variable set to nothing counts as unset.
+        if environment.get(name):
             return environment[name]
         if default is not None:
             return default
@@ -255,7 +342,7 @@ def resolve_tree(tree: AssetTree, target: str, environment: Mapping[str, str] | 
             resolved[file.import_path] = resolve(file.document, target, environment, placeholder)
         except UnresolvedVariable as missing:
             problems.append(Problem(file.display_name, _field_reading(file.document, missing.args[0]),
-                                    f"environment variable {missing.args[0]} is not set",
+                                    f"environment variable {missing.args[0]} is not set (or empty) and has no default",
                                     f"export {missing.args[0]}=… before provisioning (secrets come only from the environment)"))
         except KeyError as error:
             problems.append(Problem(file.display_name, _field_with_target_gap(file.document, target),

@@ -78,7 +78,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {args.directory}", file=sys.stderr)
-        return 1
+        return 2
     print(f"{len(tree.files)} asset files valid for targets {', '.join(args.target or TARGETS)}", file=sys.stderr)
     return 0
 
@@ -233,13 +233,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Failures a user causes and can fix (bad files, URLs, passwords, servers): a message, not a traceback.
+
+    Imported only when an error is being handled, so the command stays quick to start.
+    """
+    from superset_divolte.export import ExportError
+    from superset_divolte.provision import ProvisionError
+    from superset_divolte.superset_client import SupersetClientError
+
+    return AssetError, UsageError, ExportError, ProvisionError, SupersetClientError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; bad input ends with a message and a non-zero exit."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (AssetError, UsageError) as error:
+    except _user_errors() as error:
         print(f"superset-divolte: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,11 +7,21 @@ only from the environment, never from a file in the repository.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping, MutableMapping
 
+from superset_divolte.duckdb_sandbox import (
+    MultiProcessDuckDB,
+    duckdb_databases,
+    gunicorn_workers,
+    refuse_several_processes,
+    sandbox_connection,
+)
 from superset_divolte.sql_macros import JINJA_MACROS
 
 SECRET_KEY_VARIABLE = "SUPERSET_SECRET_KEY"
@@ -21,8 +31,16 @@ REDIS_URL_VARIABLE = "SUPERSET_DIVOLTE_REDIS_URL"
 LIVE_REFRESH_SECONDS = 10
 """The live dashboards' refresh: chart data is cached no longer than this, so a number is never staler."""
 MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 100
+"""Least estimated entropy (length times the Shannon entropy of its characters) of an accepted key;
+``openssl rand -base64 42`` gives about 300 bits, 32 hex digits about 120."""
+PLACEHOLDER_KEY = re.compile(r"[A-Z_]+|(?i:.*(change_?me|your_own|random_generated|secret_key).*)")
+"""An all-caps identifier, or text asking to be replaced, is a placeholder someone forgot to replace."""
+REPEATED_RUN = re.compile(r"(.)\1{5,}", re.S)
+"""Six or more of one character in a row: typed or padded, not drawn at random."""
 WELL_KNOWN_SECRET_KEYS = frozenset({
     "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET",
+    "YOUR_OWN_RANDOM_GENERATED_SECRET_KEY",
     "\2\1thisismyscretkey\1\2\\e\\y\\y\\h",
     "thisismyscretkey",
     "TEST_NON_DEV_SECRET",
@@ -41,15 +59,26 @@ class SecretKeyError(SystemExit):
     """Superset must not start: its secret key is missing or unsafe."""
 
 
+def estimated_bits(key: str) -> float:
+    """A key's length times the Shannon entropy of its characters: 0 for ``aaaa…``, about 6 a character at best."""
+    counts = Counter(key)
+    return sum(count * math.log2(len(key) / count) for count in counts.values())
+
+
 def secret_key_from(environment: Mapping[str, str]) -> str:
     """The secret key from ``SUPERSET_SECRET_KEY``, or a ``SecretKeyError`` saying how to make one."""
     key = environment.get(SECRET_KEY_VARIABLE, "")
     if not key:
         problem = f"{SECRET_KEY_VARIABLE} is not set."
-    elif key in WELL_KNOWN_SECRET_KEYS:
-        problem = f"{SECRET_KEY_VARIABLE} is a well-known default that anyone can look up."
+    elif not key.strip():
+        problem = f"{SECRET_KEY_VARIABLE} is only blanks."
+    elif key in WELL_KNOWN_SECRET_KEYS or PLACEHOLDER_KEY.fullmatch(key):
+        problem = f"{SECRET_KEY_VARIABLE} is a well-known default or placeholder that anyone can look up."
     elif len(key) < MIN_SECRET_KEY_LENGTH:
         problem = f"{SECRET_KEY_VARIABLE} is {len(key)} characters long; use at least {MIN_SECRET_KEY_LENGTH}."
+    elif estimated_bits(key) < MIN_SECRET_KEY_BITS or REPEATED_RUN.search(key):
+        problem = (f"{SECRET_KEY_VARIABLE} is too predictable (about {estimated_bits(key):.0f} bits of entropy; "
+                   f"use at least {MIN_SECRET_KEY_BITS}): repeated or few distinct characters.")
     else:
         return key
     raise SecretKeyError(f"superset-divolte: Superset will not start: {problem}\n{HOW_TO_MAKE_A_KEY}")
@@ -140,6 +169,8 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
         "DATA_CACHE_CONFIG": data_cache_from(environment),
         "SUPERSET_WEBSERVER_TIMEOUT": 120,
         "ROW_LIMIT": 50_000,
+        # SQL Lab users must not reach the server's files through DuckDB.
+        "DB_CONNECTION_MUTATOR": sandbox_connection,
         "TALISMAN_ENABLED": True,
         "TALISMAN_CONFIG": SELF_HOSTED_TALISMAN_CONFIG,
         "TALISMAN_DEV_CONFIG": SELF_HOSTED_TALISMAN_CONFIG,
@@ -150,7 +181,15 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
 def apply(namespace: MutableMapping[str, Any], environment: Mapping[str, str] | None = None) -> None:
     """Fill a ``superset_config`` module's namespace; exit with a message if Superset must not start."""
     try:
-        namespace.update(settings_from(os.environ if environment is None else environment))
-    except SecretKeyError as error:
+        settings = settings_from(os.environ if environment is None else environment)
+        if gunicorn_workers() is not None:
+            refuse_several_processes(duckdb_databases(settings["SQLALCHEMY_DATABASE_URI"]))
+        namespace.update(settings)
+    except SystemExit as error:
         print(error.code, file=sys.stderr)
+        if isinstance(error, MultiProcessDuckDB):
+            from gunicorn.arbiter import Arbiter
+
+            # The exit status that makes gunicorn stop instead of starting the worker again.
+            raise SystemExit(Arbiter.WORKER_BOOT_ERROR) from error
         raise

@@ -603,5 +603,5 @@ def live_events(rng: random.Random, now: datetime, clicks: int) -> list[dict[str
     writer.page_view("/", None, None)
     for _ in range(clicks):
         writer.advance(1000)
-        writer.emit("click", technology=browsing._pick(rng, TECHNOLOGIES, TECHNOLOGY_CUMULATIVE))
+        writer.emit("click", technology=_pick(browsing.rng, TECHNOLOGIES, TECHNOLOGY_CUMULATIVE))
     return as_records(writer.rows)

@@ -33,7 +33,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -55,6 +55,10 @@ if TYPE_CHECKING:
     from flask import Flask
 
 URI_PASSWORD = re.compile(r"^([A-Za-z0-9+.-]+://[^/:@\s]*:)([^@\s]*)(@)")
+URI_USERINFO = re.compile(r"^[A-Za-z0-9+.-]+://[^/@\s]+@")
+"""A URI naming a user (and a masked password): never written into a file as it is."""
+SECRET_VARIABLE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|USER|API_KEY)", re.I)
+"""Variables that hold credentials: unset, they may stand for whatever the server holds, default or not."""
 KIND_FOLDERS = {"databases": "datasets", "datasets": "datasets", "charts": "dashboards", "dashboards": "dashboards"}
 """Where a new object's file goes in the repository, by kind."""
 EMPTY_VALUES: tuple[Any, ...] = (None, "", [], {})
@@ -141,7 +145,9 @@ def _env_matches(template: str, exported: str, environment: Mapping[str, str]) -
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        return environment.get(name, default if default is not None else wildcard)
+        if name in environment:
+            return environment[name]
+        return default if default is not None and not SECRET_VARIABLE.search(name) else wildcard
 
     expanded = _mask_uri_password(ENV_REFERENCE.sub(replace, template))
     pattern = ".*".join(re.escape(part) for part in expanded.split(wildcard))
@@ -468,6 +474,28 @@ def _new_file_path(kind: str, export_path: str, uuid: str, taken: set[str]) -> s
     return relative
 
 
+def _credentials_variable(database_name: Any) -> str:
+    return f"SUPERSET_DIVOLTE_{re.sub(r'[^A-Za-z0-9]+', '_', str(database_name)).strip('_').upper()}_CREDENTIALS"
+
+
+def _without_credentials(uri: Any, variable: str) -> Any:
+    """A URI naming a user (and Superset's password mask) as ``!env`` reading them from ``variable``."""
+    if isinstance(uri, TargetChoice):
+        return TargetChoice({target: _without_credentials(value, variable) for target, value in uri.values.items()})
+    if isinstance(uri, str) and URI_USERINFO.match(uri):
+        scheme, rest = uri.split("://", 1)
+        return EnvString(f"{scheme}://${{{variable}}}{rest.split('@', 1)[1]}")
+    return uri
+
+
+def _keep_credentials_out(kind: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Never a user name or password mask in a file: what the tree's ``!env`` does not produce becomes ``!env``."""
+    if kind != "databases" or "sqlalchemy_uri" not in document:
+        return document
+    variable = _credentials_variable(document.get("database_name"))
+    return {**document, "sqlalchemy_uri": _without_credentials(document["sqlalchemy_uri"], variable)}
+
+
 def render(contents: Mapping[str, str], tree: AssetTree, target: str,
            environment: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str], set[str]]:
     """(relative path -> canonical text, tree files Superset lacks, relative paths that are new)."""
@@ -488,10 +516,29 @@ def render(contents: Mapping[str, str], tree: AssetTree, target: str,
             relative = _new_file_path(kind, path, key[1], taken)
             new.add(relative)
         taken.add(relative)
-        texts[relative] = dump_yaml(document)
+        texts[relative] = dump_yaml(_keep_credentials_out(kind, document))
     missing = sorted(file.source.relative_to(tree.root).as_posix()
                      for key, file in by_uuid.items() if key not in seen)
     return texts, missing, new
+
+
+class ExportError(Exception):
+    """The export cannot be written as it came; nothing was written."""
+
+
+def _leaves(out_dir: Path, relative: str) -> bool:
+    pure = PurePosixPath(relative)
+    root = out_dir.resolve()
+    return pure.is_absolute() or ".." in pure.parts or not (root / pure).resolve().is_relative_to(root)
+
+
+def check_paths_inside(out_dir: Path, relatives: Iterable[str]) -> None:
+    """An ``ExportError`` when any path would be written outside ``out_dir`` (a hostile or spoofed server)."""
+    outside = sorted(relative for relative in relatives if _leaves(out_dir, relative))
+    if outside:
+        raise ExportError(f"the export holds {len(outside)} file(s) that would be written outside {out_dir}: "
+                          f"{', '.join(outside[:5])}; nothing was written. Check that the Superset URL is the "
+                          "server you meant (a genuine Superset never exports such paths)")
 
 
 def _install(texts: Mapping[str, str], out_dir: Path) -> None:
@@ -536,6 +583,7 @@ def export_tree(contents: Mapping[str, str], tree: AssetTree, target: str, out_d
     written unless every file renders.
     """
     texts, missing, new = render(contents, tree, target, environment)
+    check_paths_inside(out_dir, texts)
     sources = {file.source.relative_to(tree.root).as_posix(): file.source for file in tree.files}
     report = ExportReport(missing=missing)
     for relative, text in sorted(texts.items()):

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, Mapping, TextIO
 
 import yaml
 
-from superset_divolte.assets import AssetError, AssetTree, Problem, load_tree
+from superset_divolte.assets import (
+    AssetError,
+    AssetFile,
+    AssetTree,
+    EnvString,
+    Problem,
+    TargetChoice,
+    load_tree,
+    resolve_tree,
+)
 from superset_divolte.bundle import Bundle, build_bundle, zip_bytes
 from superset_divolte.export import export_local, with_file_chart_ids
 from superset_divolte.validation import validate_tree
@@ -173,19 +182,61 @@ def provision_home(home: Path, tree: AssetTree, target: str) -> ProvisionReport:
     return provision_local(app, build_bundle(tree, target))
 
 
+FILE_ENGINES = ("duckdb", "sqlite")
+"""Engines whose URI names a file on the server: a relative one would be read from its working directory."""
+
+
+def _uri_variables(file: AssetFile, target: str) -> list[str]:
+    stated = file.document.get("sqlalchemy_uri")
+    if isinstance(stated, TargetChoice):
+        stated = stated.values.get(target)
+    return stated.variables() if isinstance(stated, EnvString) else []
+
+
+def _relative_file_problem(file: AssetFile, uri: str, target: str) -> Problem | None:
+    from sqlalchemy.engine.url import make_url
+
+    url = make_url(uri)
+    if url.drivername.split("+", 1)[0] not in FILE_ENGINES or url.database == ":memory:":
+        return None
+    if url.database and Path(url.database).is_absolute():
+        return None
+    variables = _uri_variables(file, target)
+    fix = (f"export {variables[0]}=/absolute/path/on/the/server/{Path(url.database or 'clickstream.duckdb').name}"
+           if variables else "write an absolute path: duckdb:////absolute/path/file.duckdb")
+    return Problem(file.display_name, "sqlalchemy_uri",
+                   f"resolves to {uri!r}, a relative path that the server would open relative to its own "
+                   "working directory; nothing was provisioned", f"{fix} (the path as the server sees it)")
+
+
+def relative_file_problems(tree: AssetTree, target: str) -> list[Problem]:
+    """Databases whose resolved URI names a file by a relative path (or none): refused for a remote Superset."""
+    resolved = resolve_tree(tree, target)
+    problems = []
+    for file in tree.of_kind("databases"):
+        uri = resolved[file.import_path].get("sqlalchemy_uri")
+        problem = _relative_file_problem(file, uri, target) if isinstance(uri, str) else None
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
 def provision_remote(superset_url: str, username: str, tree: AssetTree, target: str) -> ProvisionReport:
     """Validate and bundle here, then provision a running Superset through its REST API."""
     from superset_divolte.superset_app import validation_context
-    from superset_divolte.superset_client import SupersetClient, password_from_environment_or_prompt
+    from superset_divolte.superset_client import checked_base_url, connect
 
-    with validation_context():
-        _raise_problems(validate_tree(tree, [target]))
-    bundle = build_bundle(tree, target)
-    client = SupersetClient(superset_url, username, password_from_environment_or_prompt(username=username))
-    client.login()
-    report = classify(bundle, exported_by_uuid(client.export_assets()))
-    if report.changed:
-        client.import_assets(zip_bytes(bundle), bundle.passwords)
+    checked_base_url(superset_url)
+    # What needs no Superset here comes first (the URL, the server's file paths, the login), so a mistake
+    # there is reported in seconds; validating starts a Superset in this process.
+    _raise_problems(relative_file_problems(tree, target))
+    with connect(superset_url, username) as client:
+        with validation_context():
+            _raise_problems(validate_tree(tree, [target]))
+        bundle = build_bundle(tree, target)
+        report = classify(bundle, exported_by_uuid(client.export_assets()))
+        if report.changed:
+            client.import_assets(zip_bytes(bundle), bundle.passwords)
     return report
 
 

@@ -60,12 +60,21 @@ class SupersetHome:
 
     def _secret_key(self) -> str:
         if not self.secret_key_path.exists():
-            self.secret_key_path.write_text(secrets.token_urlsafe(48))
-            self.secret_key_path.chmod(0o600)
+            _create_private(self.secret_key_path, secrets.token_urlsafe(48))
         return self.secret_key_path.read_text().strip()
 
+    def _keep_metadata_private(self) -> None:
+        if not self.metadata_path.exists():
+            # SQLite takes an empty file for a new database, and keeps this file's mode.
+            _create_private(self.metadata_path, "")
+        self.metadata_path.chmod(0o600)
+
     def prepare_environment(self, environment: MutableMapping[str, str] | None = None) -> None:
-        """Point Superset at this home: config file, metadata, secret key (made once, kept private)."""
+        """Point Superset at this home: config file, metadata, secret key (made once, kept private).
+
+        The metadata holds password hashes and encrypted database credentials:
+        like the key, it is readable by its owner only.
+        """
         environment = os.environ if environment is None else environment
         self.path.mkdir(parents=True, exist_ok=True)
         if not self.config_path.exists():
@@ -73,8 +82,17 @@ class SupersetHome:
         environment[HOME_VARIABLE] = str(self.path)
         environment["SUPERSET_CONFIG_PATH"] = str(self.config_path)
         environment.setdefault(METADATA_URI_VARIABLE, f"sqlite:///{self.metadata_path}")
+        if environment[METADATA_URI_VARIABLE] == f"sqlite:///{self.metadata_path}":
+            self._keep_metadata_private()
         if not environment.get(SECRET_KEY_VARIABLE):
             environment[SECRET_KEY_VARIABLE] = self._secret_key()
+
+
+def _create_private(path: Path, text: str) -> None:
+    """Write a new file that only its owner can read, from the first byte on."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 def create_superset_app() -> "Flask":
@@ -94,10 +112,14 @@ def upgrade_metadata(app: "Flask") -> None:
 
 
 def sync_roles(app: "Flask") -> None:
-    """What ``superset init`` does: permissions and the built-in roles."""
+    """What ``superset init`` does: permissions and the built-in roles, committed."""
+    from superset import db
+
     with app.app_context():
         app.appbuilder.add_permissions(update_perms=True)
         app.appbuilder.sm.sync_role_definitions()
+        # ``superset init`` commits through its @transaction decorator; the role sync itself does not.
+        db.session.commit()
 
 
 def ensure_admin(app: "Flask", password: str | None = None, username: str = ADMIN_USERNAME) -> str | None:

@@ -20,6 +20,7 @@ import sys
 import zipfile
 from pathlib import PurePosixPath
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import prison
 import requests
@@ -58,6 +59,19 @@ class SupersetApiError(SupersetClientError):
         self.url = url
         self.superset_message = message
         super().__init__(f"Superset answered {method} {url} with HTTP {status}: {message}")
+
+
+class BadSupersetUrl(SupersetClientError):
+    """The Superset URL is not an http(s) URL with a host."""
+
+
+def checked_base_url(base_url: str) -> str:
+    """``base_url`` without a trailing slash; ``BadSupersetUrl`` unless it is http(s)://host[:port][/path]."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadSupersetUrl(f"the Superset URL {base_url!r} is not an http(s) URL with a host: "
+                             "write it as http://HOST:PORT (or https://HOST when Superset is behind TLS)")
+    return base_url.rstrip("/")
 
 
 class MissingPassword(SupersetClientError):
@@ -117,7 +131,7 @@ class SupersetClient:
     """A logged-in conversation with one Superset; logs in lazily, on the first call."""
 
     def __init__(self, base_url: str, username: str, password: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = checked_base_url(base_url)
         self.username = username
         self._password = password
         self.timeout = timeout
@@ -264,6 +278,7 @@ class SupersetClient:
 def connect(base_url: str, username: str = "admin", password: str | None = None,
             timeout: float = DEFAULT_TIMEOUT) -> SupersetClient:
     """A logged-in client; the password, unless given, from the environment or the terminal."""
+    base_url = checked_base_url(base_url)
     if password is None:
         password = password_from_environment_or_prompt(username=username)
     client = SupersetClient(base_url, username, password, timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 
@@ -26,6 +27,8 @@ def start_with(secret_key: str | None, tmp_path) -> subprocess.CompletedProcess[
     (None, "SUPERSET_SECRET_KEY is not set"),
     ("CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET", "well-known default"),
     ("short-key", "use at least 32"),
+    ("a" * 32, "too predictable"),
+    ("YOUR_OWN_RANDOM_GENERATED_SECRET_KEY", "placeholder"),
 ])
 def test_superset_stops_with_a_clear_message(secret_key: str | None, reason: str, tmp_path) -> None:
     result = start_with(secret_key, tmp_path)
@@ -36,6 +39,6 @@ def test_superset_stops_with_a_clear_message(secret_key: str | None, reason: str
 
 
 def test_superset_starts_with_a_good_key(tmp_path) -> None:
-    result = start_with("k" * 20 + "-unguessable-" + "z" * 20, tmp_path)
+    result = start_with(secrets.token_urlsafe(42), tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "started" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from datetime import datetime, timezone
 
@@ -9,7 +10,8 @@ import pytest
 
 from superset_divolte import ground_truth
 from superset_divolte.event_schema import field_names
-from superset_divolte.events import SESSION_TIMEOUT_MS, GeneratorSettings, generate_events
+from superset_divolte.events import (SESSION_TIMEOUT_MS, TECHNOLOGIES, GeneratorSettings, generate_events,
+                                     live_events)
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
@@ -79,3 +81,15 @@ def test_funnel_counts_only_ordered_steps_within_the_window() -> None:
         _event("second-chance", "c", 120),
     ]
     assert ground_truth.funnel_counts(events, steps, window_ms=60 * 60_000) == [4, 3, 2]
+
+
+def test_live_events_are_one_fresh_session_of_logo_clicks() -> None:
+    """The demo's trickle: a home page view, then the clicks, the last one at ``now``."""
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    events = live_events(random.Random(3), now, 4)
+    assert [event["eventType"] for event in events] == ["pageView"] + ["click"] * 4
+    assert [event["firstInSession"] for event in events] == [True] + [False] * 4
+    assert events[-1]["timestamp"] == int(now.timestamp() * 1000)
+    assert len({event["sessionId"] for event in events}) == 1
+    assert {event["technology"] for event in events[1:]} <= set(TECHNOLOGIES)
+    assert set(events[0]) == set(field_names())

@@ -71,7 +71,7 @@ def assert_only_foreign_additions(report: ExportReport, sample: SampleTree, out:
     """Files added by the export belong to other tests' objects, never to this tree's."""
     ours = {sample.database, sample.dataset, sample.pie_chart, sample.table_chart, sample.dashboard}
     for relative in report.added:
-        assert str(yaml.safe_load((out / relative).read_text())["uuid"]) not in ours, relative
+        assert str(load((out / relative).read_text())["uuid"]) not in ours, relative
 
 
 def test_provision_then_export_gives_back_the_same_files(sample: SampleTree, client: SupersetClient,
@@ -117,7 +117,7 @@ def test_the_repository_tree_round_trips_for_every_target(tmp_path: Path, client
         assert report.changed == [] and report.missing == [], target
         assert {path: tree_files(out)[path] for path in tree_files(root)} == tree_files(root), target
         assert not [path for path in report.added
-                    if str(yaml.safe_load((out / path).read_text())["uuid"]) in uuids], target
+                    if str(load((out / path).read_text())["uuid"]) in uuids], target
 
 
 def test_a_changed_uri_updates_only_this_targets_entry(sample: SampleTree, client: SupersetClient,

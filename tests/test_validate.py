@@ -64,9 +64,14 @@ def broken(tmp_path_factory) -> str:
     ("Clickstream.yaml", "sqlalchemy_uri", "the URI contains a password"),
 ])
 def test_each_mistake_is_reported_with_file_field_and_fix(broken: str, file: str, field: str, words: str) -> None:
-    lines = broken.splitlines()
+    assert_reported(broken, file, field, words)
+
+
+def assert_reported(output: str, file: str, field: str, words: str) -> None:
+    """``validate``'s output names ``file`` and ``field`` with ``words`` on one line, and a fix on the next."""
+    lines = output.splitlines()
     hits = [index for index, line in enumerate(lines) if file in line and field in line and words in line]
-    assert hits, f"no report of {words!r} at {file}: {field} in:\n{broken}"
+    assert hits, f"no report of {words!r} at {file}: {field} in:\n{output[-6000:]}"
     assert lines[hits[0] + 1].strip().startswith("fix:"), "every problem says how to fix it"
 
 
