@@ -125,6 +125,9 @@ def test_every_depends_on_target_is_waited_for_by_its_health_check() -> None:
                 # Only the topic creator starts with a bare broker, and retries until it answers.
                 assert (name, target) == ("kafka-topic-init", "kafka")
                 continue
+            if condition["condition"] == "service_completed_successfully":
+                assert everything[target]["restart"] == "no", f"{name} waits for {target} to end, which restarts"
+                continue
             assert condition["condition"] == "service_healthy", (name, target)
             assert has_healthcheck(everything[target]), f"{name} waits for {target}, which has no health check"
 
@@ -217,3 +220,41 @@ def test_dockerfile_is_the_official_image_with_our_config_a_health_check_and_no_
         for path in source.split():
             assert f"!{path}" in ignore, f".dockerignore leaves {path} out of the build context"
             assert (REPO / path).exists()
+
+
+def mount_path(service: dict[str, Any], volume: str) -> str | None:
+    """Where ``service`` mounts the named ``volume`` (short syntax), or None."""
+    paths = [entry.split(":")[1] for entry in service.get("volumes", [])
+             if isinstance(entry, str) and entry.split(":")[0] == volume]
+    return paths[0] if paths else None
+
+
+def test_sessions_materialiser_stages_rows_where_the_ingestion_tasks_read_them() -> None:
+    everything = services()
+    sessions = everything["sessions"]
+    command = sessions["command"]
+    assert command[:3] == ["superset-divolte", "druid", "sessions"]
+    assert command[command.index("--every") + 1] == "60"
+    staging = command[command.index("--staging") + 1]
+    volume = "sessions-staging"
+    assert volume in compose()["volumes"]
+    # The middleManager forks the tasks whose local input source reads the staged files.
+    assert mount_path(sessions, volume) == staging == mount_path(everything["druid-middlemanager"], volume)
+    assert mount_path(everything["sessions-staging-init"], volume) == staging
+    assert staging in everything["sessions-staging-init"]["command"]
+    assert sessions["image"] == everything["superset"]["image"]
+    assert sessions["restart"] in ("always", "unless-stopped", "on-failure")
+    waits = {target for target, condition in sessions["depends_on"].items()
+             if condition["condition"] == "service_healthy"}
+    assert {"druid-coordinator", "druid-broker", "druid-historical", "druid-middlemanager"} <= waits
+    environment = sessions["environment"]
+    assert environment["SUPERSET_DIVOLTE_DRUID_OVERLORD_URL"] == "http://druid-coordinator:8081"
+    assert environment["SUPERSET_DIVOLTE_DRUID_BROKER_URL"] == "http://druid-broker:8082"
+    assert not any("SECRET" in name or "PASSWORD" in name for name in environment), "it needs no secret"
+
+
+def test_the_sessions_command_accepts_the_flags_the_stack_gives_it() -> None:
+    from superset_divolte.cli import build_parser
+
+    args = build_parser().parse_args(services()["sessions"]["command"][1:])
+    assert (args.every, str(args.staging)) == (60.0, "/opt/sessions-staging")
