@@ -169,6 +169,9 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
         "JINJA_CONTEXT_ADDONS": dict(JINJA_MACROS),
         "BLUEPRINTS": [plugin_blueprint],
         "DATA_CACHE_CONFIG": data_cache_from(environment),
+        # A dashboard's own periodic refresh asks for cached data ("force" would bypass the
+        # cache on every tick), so its viewers share one query per chart per refresh.
+        "DASHBOARD_AUTO_REFRESH_MODE": "fetch",
         "SUPERSET_WEBSERVER_TIMEOUT": 120,
         "LOG_LEVEL": environment.get(LOG_LEVEL_VARIABLE, "INFO").upper(),
         # Migrations log through Superset's own logging (and its level), not alembic.ini's.

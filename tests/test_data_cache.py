@@ -8,6 +8,9 @@ moves to the new ground truth (a sum made in Python from the rows written); ``fo
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from typing import Any, Iterator
 
 import duckdb
@@ -89,3 +92,12 @@ def test_the_live_dashboards_refresh_no_faster_than_the_cache_expires() -> None:
                                 for file in load_tree(REPO).of_kind("charts")}
     # 0 (or unset) means "the DATA_CACHE_CONFIG default", which is LIVE_REFRESH_SECONDS.
     assert all(not timeout or timeout <= LIVE_REFRESH_SECONDS for timeout in timeouts.values()), timeouts
+
+
+def test_a_dashboards_own_refresh_asks_for_cached_data(client: SupersetClient) -> None:
+    """Superset's default ("force") would bypass the cache on every periodic refresh of every viewer."""
+    page = client.request("GET", "/superset/welcome/").text
+    match = re.search(r'data-bootstrap="([^"]*)"', page)
+    assert match, "the page carries Superset's bootstrap data"
+    conf = json.loads(html.unescape(match.group(1)))["common"]["conf"]
+    assert conf["DASHBOARD_AUTO_REFRESH_MODE"] == "fetch"
