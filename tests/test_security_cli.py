@@ -168,8 +168,9 @@ def _databases(server: SupersetServer) -> list[tuple[str, str]]:
     from superset_divolte.superset_client import SupersetClient
 
     with SupersetClient(server.base_url, server.username, server.password) as client:
-        return sorted((item["name"], client.get_json(f"/api/v1/database/{item['id']}")["result"]["sqlalchemy_uri"])
-                      for item in client.list_objects("database"))
+        # Superset 6.1 serves a database's URI only from its /connection endpoint.
+        return sorted((item["name"], client.get_json(f"/api/v1/database/{item['id']}/connection")["result"]
+                       ["sqlalchemy_uri"]) for item in client.list_objects("database"))
 
 
 @pytest.mark.parametrize("duckdb_path", [None, "data/clickstream.duckdb"])
