@@ -22,7 +22,8 @@ EXPERIMENT = "pricing-cta"
 UNITS = ("visitors", "sessions")
 ALPHA = 0.05
 MIXING_SCALE = 0.1
-"""The chart's defaults: significance level and the mixture's log-odds scale."""
+TUNED_UPLIFT = 0.1
+"""The chart's defaults: significance level, the broad mixture's log-odds scale, the tuned uplift."""
 HOUR_MS = 3_600_000
 
 
@@ -107,7 +108,8 @@ def test_experiments_dashboard_shows_the_ground_truth_and_a_sound_verdict(
         assert reading.variants["control"].is_control
         treatment = reading.variants["treatment"]
         assert treatment.p_value == pytest.approx(_z_test_p(truth["treatment"], truth["control"]), rel=1e-9)
-        reference = case_reference(reading.unit, hourly_looks[reading.unit], "control", ALPHA, MIXING_SCALE, {})
+        reference = case_reference(reading.unit, hourly_looks[reading.unit], "control", ALPHA, MIXING_SCALE, {},
+                                   TUNED_UPLIFT)
         expected = reference["expected"]["treatment"]
         assert treatment.always_valid_p == pytest.approx(expected["always_valid_p"], rel=1e-9, abs=1e-15)
         assert treatment.uplift_interval == pytest.approx(tuple(expected["uplift_interval"]), rel=1e-9)
