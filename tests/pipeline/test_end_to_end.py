@@ -21,7 +21,10 @@ exact counts, to 1e-12 relative, as on DuckDB; the ordered signup funnel include
 
 Then, without provisioning again, live clicks produced to Kafka show up in the chart data (the Technology
 popularity donut grows by exactly the clicks sent), and provisioning again reports the supervisor and every
-Superset object unchanged. The tests run in file order: the live test adds events, so it comes last.
+Superset object unchanged. Last, the sample site (stack/app/site) is clicked through in Chromium with a
+recording stand-in for ``divolte``; its signals, mapped as the collector maps them and written with the
+project's Kafka sink, add exactly the test's clicks, funnel steps, exposures and conversions to the charts.
+The tests run in file order: the live and sample-site tests add events, so they come last.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -49,7 +53,9 @@ from superset_divolte import ground_truth
 from superset_divolte.config import LIVE_REFRESH_SECONDS
 from superset_divolte.assets import load_tree
 from superset_divolte.druid_client import DruidClient
-from superset_divolte.events import GeneratorSettings, live_events
+from superset_divolte.collector import collected_event
+from superset_divolte.events import (CONVERSION_EVENT, EXPERIMENT, FUNNEL_STEPS, GeneratorSettings,
+                                     live_events)
 from superset_divolte.kafka_sink import produce_records
 from superset_divolte.local_stack import LocalStack
 from superset_divolte.local_stack_process import poll_until
@@ -503,3 +509,118 @@ def _load_report(answers: list[live.Answer], truth: live.LiveTruth, stems: list[
             sum(engine.values()) / len(stems) / (LOAD_SECONDS / LIVE_REFRESH_SECONDS), 2)}
     return {"summary": summary, "engine_queries": engine, "cache_misses": misses, "wrong": wrong,
             "load_average": os.getloadavg(), "unattributed_engine_queries": sorted(set(unattributed))[:3]}
+
+
+# --- the sample site's clicks, through Kafka and Druid, on the dashboards (last: it adds events) -------------
+
+SITE_VISITS = (
+    (("kafka", "druid", "kafka", "superset", "divolte"), None),
+    (("druid", "druid"), "purchase"),
+    ((), "signupComplete"),
+    (("superset",), "signupStart"),
+    ((), "pricingView"),
+    (("kafka",), "purchase"),
+)
+"""Each visitor's logo clicks on the home page, then how far down the signup funnel they go (None: not at all)."""
+
+
+@dataclass
+class SiteTally:
+    """What the visitors did, counted by the test as it clicked: the numbers the dashboards must add."""
+
+    clicks: Counter
+    funnel: Counter
+    exposed: Counter
+    converted: Counter
+    events_by_day: Counter
+    page_views_by_day: Counter
+
+
+def _visit_the_sample_site(say: Callable[[str], None]) -> tuple[list[dict[str, Any]], SiteTally]:
+    """Every visitor of ``SITE_VISITS`` in Chromium: the signals recorded, and the test's own tally."""
+    from sample_site import chromium, new_visitor, open_page, recorded, variant_of, walk_the_funnel
+
+    signals: list[dict[str, Any]] = []
+    tally = SiteTally(Counter(), Counter(), Counter(), Counter(), Counter(), Counter())
+    with chromium() as browser:
+        for clicks, depth in SITE_VISITS:
+            with new_visitor(browser) as page:
+                if clicks:
+                    open_page(page, "/")
+                    for technology in clicks:
+                        page.click(f"[data-technology={technology}]")
+                if depth:
+                    walk_the_funnel(page, depth)
+                signals += recorded(page)
+                variant = variant_of(page)
+            tally.clicks.update(clicks)
+            if depth:
+                reached = FUNNEL_STEPS[:FUNNEL_STEPS.index(depth) + 1]
+                tally.funnel.update(reached)
+                for unit in ("visitors", "sessions"):  # one session per visitor
+                    tally.exposed[(variant, unit)] += 1
+                    tally.converted[(variant, unit)] += CONVERSION_EVENT in reached
+    for signal in signals:
+        day = ground_truth.utc_day(signal["clientTimestamp"])
+        tally.events_by_day[day] += 1
+        tally.page_views_by_day[day] += signal["type"] == "pageView"
+    say(f"sample site: {len(SITE_VISITS)} visitors sent {len(signals)} signals; clicks {dict(tally.clicks)}")
+    return signals, tally
+
+
+def _arrived_numbers(runner: content.Runner) -> dict[str, Counter]:
+    """Numbers that grow with every event Druid ingests: clicks per technology, events and page views per day."""
+    per_day = runner.run("traffic_events_and_page_views_per_day")["data"]
+    return {
+        "clicks": Counter(_technology_clicks(runner)),
+        "events_by_day": Counter({content.day_of(r["__time"]): r["events"] for r in per_day}),
+        "page_views_by_day": Counter({content.day_of(r["__time"]): r["page_views"] for r in per_day}),
+    }
+
+
+def _funnel_and_experiment_numbers(runner: content.Runner) -> dict[str, Counter]:
+    """Visitors per signup funnel step; exposed and converted units per variant and unit."""
+    experiments = [r for r in runner.run("experiment_results")["data"] if r["experiment"] == EXPERIMENT]
+    return {
+        "funnel": Counter(content.column(runner.run("signup_funnel"), "step", "visitors")),
+        "exposed": Counter({(r["variant"], r["unit"]): r["exposed"] for r in experiments}),
+        "converted": Counter({(r["variant"], r["unit"]): r["converted"] for r in experiments}),
+    }
+
+
+def test_the_sample_sites_clicks_through_kafka_add_exactly_them_to_the_dashboards(
+        stack: LocalStack, runner: content.Runner, say: Callable[[str], None]) -> None:
+    """The sample pages in Chromium with a recording stand-in for divolte; each signal mapped as the collector
+    maps it (``collector.collected_event``), written with the project's Kafka sink to the topic Druid ingests;
+    the dashboards then count exactly the clicks, funnel steps, exposures and conversions the test made."""
+    timings: dict[str, float] = {}
+    before = _timed(timings, say, "sample site: the clicks and events charts before", lambda: _arrived_numbers(runner))
+    with ThreadPoolExecutor(max_workers=1) as charts:
+        # The slower funnel and experiment charts are read while the visitors click (nothing is sent yet).
+        analysed = charts.submit(_funnel_and_experiment_numbers, runner)
+        signals, tally = _timed(timings, say, "sample site: visitors in Chromium",
+                                lambda: _visit_the_sample_site(say))
+        before.update(analysed.result())
+    records = [collected_event(signal, signal["clientTimestamp"], "127.0.0.1") for signal in signals]
+    recount = ground_truth.compute(records)
+    assert (recount["clicks_by_technology"], recount["funnel"]["parties"]) == (
+        tally.clicks, [tally.funnel[step] for step in FUNNEL_STEPS]), "the records are not the clicks made"
+    assert produce_records(stack.kafka_bootstrap, TOPIC, records) == len(records)
+    made = {name: getattr(tally, name) for name in before}
+    expected = {name: before[name] + made[name] for name in before}
+    shown: dict[str, Counter] = {}
+
+    def arrived() -> bool:
+        shown.update(_arrived_numbers(runner))
+        return all(shown[name] == expected[name] for name in ("clicks", "events_by_day", "page_views_by_day"))
+
+    try:
+        _timed(timings, say, "sample site: Druid serves every event", lambda: poll_until(
+            "the charts to count every event of the sample site", arrived, LIVE_TIMEOUT, interval=0.5, progress=say))
+        # Every event is in: the funnel and the experiment, read once, count all of them.
+        shown.update(_timed(timings, say, "sample site: funnel and experiment charts",
+                            lambda: _funnel_and_experiment_numbers(runner)))
+    finally:
+        say(f"sample site: added {({name: dict(shown.get(name, Counter()) - before[name]) for name in before})}, "
+            f"made {({name: dict(count) for name, count in made.items()})}")
+    assert shown == expected
