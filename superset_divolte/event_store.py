@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import duckdb
 import pyarrow as pa
 
+from superset_divolte.event_exclusion import included_sql
 from superset_divolte.event_schema import TIME_COLUMN, TIME_FIELD, duckdb_columns, duckdb_create_table
 
 EVENTS_TABLE = "clickstream"
@@ -23,6 +24,11 @@ DUCKDB_PATH_VARIABLE = "SUPERSET_DIVOLTE_DUCKDB"
 CHUNK_ROWS = 50_000
 
 ProgressCallback = Callable[[int, int], None]
+
+
+def views_sql() -> str:
+    """The statements of ``VIEWS_SQL_PATH``, counting the included events only."""
+    return VIEWS_SQL_PATH.read_text().replace("{included_events}", included_sql("duckdb"))
 
 
 def _arrow_chunk(records: Sequence[dict[str, Any]]) -> pa.Table:
@@ -119,7 +125,7 @@ def create_table(connection: duckdb.DuckDBPyConnection, table: str = EVENTS_TABL
     """Create the event table unless it exists; for the clickstream, also (re)define its views."""
     connection.execute(duckdb_create_table(table))
     if table == EVENTS_TABLE:
-        connection.execute(VIEWS_SQL_PATH.read_text())
+        connection.execute(views_sql())
 
 
 def ensure_views(database: Path) -> bool:
@@ -130,6 +136,6 @@ def ensure_views(database: Path) -> bool:
     if not has_table(database):
         return False
     with duckdb.connect(str(database)) as connection:
-        connection.execute(VIEWS_SQL_PATH.read_text())
+        connection.execute(views_sql())
     return True
 

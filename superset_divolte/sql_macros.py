@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from jinja2.exceptions import TemplateError
 
+from superset_divolte.event_exclusion import exclusion_reason_sql, included_sql
 from superset_divolte.event_store import EVENTS_TABLE
 
 STEP_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -131,7 +132,8 @@ def _first_two_steps(engine: str, names: list[str], window_ms: int, in_range: st
         f"MAX(CASE WHEN {second} AND shift = 0 THEN {millis} END) AS last2, "
         f"MIN(CASE WHEN {second} AND shift = 1 THEN {millis} END) AS next2 "
         f'FROM "{table}" {_unnest(engine, "ARRAY[0, 1]", "shifts", "shift")} '
-        f"""WHERE "eventType" IN ({_listed(names[:2])}){in_range} GROUP BY "partyId", {bucket} - shift""")
+        f"""WHERE "eventType" IN ({_listed(names[:2])}){in_range} AND {included_sql(engine)} """
+        f'GROUP BY "partyId", {bucket} - shift')
     parties = (f"SELECT party, MAX(has1) AS reached1, "
                f"MAX(CASE WHEN first1 < last2 OR next2 - last1 <= {window_ms} THEN 1 ELSE 0 END) AS reached2 "
                f"FROM ({pairs}) AS pairs GROUP BY party")
@@ -156,7 +158,7 @@ def _attempts_funnel(engine: str, names: list[str], minutes: int, from_dttm: dat
     """
     event_time = 'e."__time"'
     ctes = [f'attempts1 AS (SELECT "partyId" AS party, "__time" AS t1 FROM "{table}" '
-            f"""WHERE "eventType" = '{names[0]}'{_time_filter(from_dttm, to_dttm)})"""]
+            f"""WHERE "eventType" = '{names[0]}'{_time_filter(from_dttm, to_dttm)} AND {included_sql(engine)})"""]
     for number, name in enumerate(names[1:], start=2):
         carried = ", ".join(f"p.t{earlier}" for earlier in range(1, number))
         qualifies = (f"""e."eventType" = '{name}' AND {event_time} > p.t{number - 1} """
@@ -167,6 +169,7 @@ def _attempts_funnel(engine: str, names: list[str], minutes: int, from_dttm: dat
             f"MIN(CASE WHEN {qualifies} THEN {event_time} END) AS t{number} "
             f'FROM "{table}" e JOIN attempts{number - 1} p ON p.party = e."partyId" '
             f"""WHERE e."eventType" IN ('{names[0]}', '{name}'){_time_filter(from_dttm, to_dttm, event_time)} """
+            f"AND {included_sql(engine, 'e')} "
             f"GROUP BY p.party, {carried})")
     last = len(names)
     reached = ", ".join(f"COUNT(DISTINCT CASE WHEN t{number} IS NOT NULL THEN party END) AS reached{number}"
@@ -281,7 +284,7 @@ def retention_sql(engine: str, weeks: int | str = DEFAULT_RETENTION_WEEKS, table
     numbers = ", ".join(str(k) for k in offsets)
     return (
         f'WITH visitors AS (SELECT "partyId" AS party, MIN({week}) AS first_week, {seen} AS weeks '
-        f'FROM "{table}" GROUP BY "partyId"),\n'
+        f'FROM "{table}" WHERE {included_sql(engine)} GROUP BY "partyId"),\n'
         f"cohorts AS (SELECT first_week, COUNT(*) AS cohort_visitors, {returned}, "
         f"MAX(first_week) OVER () AS newest_week FROM visitors GROUP BY first_week)\n"
         f"SELECT {_week_start(engine, 'first_week')} AS cohort_week, weeks_since_first_visit,\n"
@@ -292,5 +295,21 @@ def retention_sql(engine: str, weeks: int | str = DEFAULT_RETENTION_WEEKS, table
     )
 
 
-JINJA_MACROS: dict[str, Callable[..., str]] = {"divolte_funnel": funnel_sql, "divolte_retention": retention_sql}
+def included_events_sql(engine: str, alias: str = "") -> str:
+    """The predicate of the events every dataset counts (``event_exclusion``), for ``engine``."""
+    if engine not in ENGINES:
+        raise MacroArgumentError(f"engine {engine!r} is not one of {ENGINES}")
+    return included_sql(engine, alias)
+
+
+def exclusion_reason_of(engine: str, alias: str = "") -> str:
+    """Why an event is left out ('corrupt', 'duplicate', 'bot'; NULL when included), for ``engine``."""
+    if engine not in ENGINES:
+        raise MacroArgumentError(f"engine {engine!r} is not one of {ENGINES}")
+    return exclusion_reason_sql(engine, alias)
+
+
+JINJA_MACROS: dict[str, Callable[..., str]] = {"divolte_funnel": funnel_sql, "divolte_retention": retention_sql,
+                                               "divolte_included": included_events_sql,
+                                               "divolte_exclusion_reason": exclusion_reason_of}
 """Macros by the name dataset SQL calls them with."""

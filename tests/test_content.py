@@ -33,6 +33,7 @@ from conftest import DEMO_END, DEMO_EVENTS, REPO, ProvisionedDemo, run_cli
 from superset_divolte import ground_truth, query_context
 from superset_divolte.assets import AssetLoader, dump_yaml, load_tree, resolve
 from superset_divolte.bundle import build_bundle, zip_bytes
+from superset_divolte.event_exclusion import REASON_NAMES, exclusion_reason, included_events
 from superset_divolte.event_store import write_events
 from superset_divolte.events import FUNNEL_STEPS, GeneratorSettings, generate_events
 from superset_divolte.superset_client import SupersetClient
@@ -71,10 +72,16 @@ DASHBOARDS = {"traffic-overview": "traffic_overview", "sessions-and-funnels": "s
 
 
 @pytest.fixture(scope="module")
-def records(demo: ProvisionedDemo) -> list[dict[str, Any]]:
+def written(demo: ProvisionedDemo) -> list[dict[str, Any]]:
     """The fixture's events, generated again: the same seed gives the same events the demo loaded."""
     return regenerated_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
                                                 end=datetime.fromisoformat(DEMO_END)), demo.ground_truth)
+
+
+@pytest.fixture(scope="module")
+def records(written: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fixture's included events: what every metric counts (docs/metrics.md, "Included events")."""
+    return included_events(written)
 
 
 @pytest.fixture(scope="module")
@@ -513,6 +520,22 @@ def test_technology_clicks_over_time(runner: Runner, records: list[dict[str, Any
     assert dict(totals) == truth["clicks_by_technology"]
 
 
+def test_excluded_events_by_reason_equal_the_ground_truth(runner: Runner, written: list[dict[str, Any]],
+                                                          truth: dict[str, Any]) -> None:
+    saved, whole = both_ranges(runner, "traffic_excluded_events")
+    for result in (saved, whole):
+        reasons = Counter(exclusion_reason(r) for r in ground_truth.in_range(written, *bounds(result)))
+        assert column(result, "reason", "excluded_events") == {name: reasons[name] for name in REASON_NAMES
+                                                               if reasons[name]}, bounds(result)
+    assert column(whole, "reason", "excluded_events") == truth["excluded_events"]
+    assert all(truth["excluded_events"].values()), "the fixture holds events of every reason"
+    per_day = runner.run("traffic_excluded_events_per_day", WHOLE_SPAN)
+    shown = {(day_of(row["__time"]), row["reason"]): row["excluded_events"] for row in per_day["data"]}
+    expected = Counter((ground_truth.utc_day(r["timestamp"]), exclusion_reason(r))
+                       for r in ground_truth.in_range(written, *bounds(per_day)) if exclusion_reason(r))
+    assert shown == dict(expected)
+
+
 # --- the funnel dataset on hand-made events ---------------------------------------------------------------
 
 
@@ -537,7 +560,8 @@ def _handmade_events() -> list[dict[str, Any]]:
     events = []
     for party, steps in plan.items():
         for number, (event_type, offset) in enumerate(steps):
-            events.append({**template, "partyId": party, "sessionId": f"{party}-{number}", "eventType": event_type,
+            events.append({**template, "detectedDuplicate": False, "detectedCorruption": False,
+                           "userAgentType": "Browser", "partyId": party, "sessionId": f"{party}-{number}", "eventType": event_type,
                            "timestamp": t0 + offset, "clientTimestamp": t0 + offset, "firstInSession": True})
     return sorted(events, key=lambda e: e["timestamp"])
 

@@ -12,6 +12,7 @@ from scipy import stats
 
 from browser import browser_page, log_in, screenshot
 from conftest import DEMO_END, DEMO_EVENTS, ProvisionedDemo
+from superset_divolte.event_exclusion import included_events
 from superset_divolte.events import GeneratorSettings, generate_events
 from superset_divolte.ground_truth import CONVERSION_EVENT
 from superset_divolte.superset_client import SupersetClient
@@ -38,8 +39,8 @@ def hourly_looks(demo: ProvisionedDemo) -> dict[str, list[list[tuple[str, int, i
 
     The demo's events generated again (same seed and settings), checked against its written ground truth.
     """
-    events = generate_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
-                                               end=datetime.fromisoformat(DEMO_END)))
+    events = included_events(generate_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
+                                                               end=datetime.fromisoformat(DEMO_END))))
     first: dict[tuple[str, str, str], int] = {}
     converted: set[tuple[str, str, str]] = set()
     for event in events:

@@ -2,7 +2,9 @@
 -- The sessions dataset is a physical dataset on both targets: the Druid datasource
 -- "sessions" (materialised, see stack/druid/sessions.sql) or this view. As a view the
 -- session rows are always current, and Superset no longer parses and templates a
--- long virtual-dataset query on every chart request (about 150 ms of each).
+-- long virtual-dataset query on every chart request (about 150 ms of each). Only included events
+-- count: {included_events} is replaced by the one predicate of superset_divolte.event_exclusion
+-- (docs/metrics.md, "Included events").
 CREATE OR REPLACE VIEW "main"."sessions" AS
   SELECT
     "sessionId",
@@ -36,5 +38,5 @@ CREATE OR REPLACE VIEW "main"."sessions" AS
     arg_min_null("userAgentName", "__time") AS "userAgentName",
     arg_min_null("userAgentOsFamily", "__time") AS "userAgentOsFamily"
   FROM "main"."clickstream"
-  WHERE "sessionId" IS NOT NULL
+  WHERE "sessionId" IS NOT NULL AND {included_events}
   GROUP BY "sessionId";

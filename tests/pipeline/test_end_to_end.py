@@ -54,6 +54,7 @@ from superset_divolte.config import LIVE_REFRESH_SECONDS
 from superset_divolte.assets import load_tree
 from superset_divolte.druid_client import DruidClient
 from superset_divolte.collector import collected_event
+from superset_divolte.event_exclusion import included_events
 from superset_divolte.events import (CONVERSION_EVENT, EXPERIMENT, FUNNEL_STEPS, GeneratorSettings,
                                      live_events)
 from superset_divolte.kafka_sink import produce_records
@@ -176,10 +177,16 @@ def truth(e2e: EndToEnd) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def records(truth: dict[str, Any]) -> list[dict[str, Any]]:
+def written(truth: dict[str, Any]) -> list[dict[str, Any]]:
     """The events sent, generated again in this process: the same seed gives the same events."""
     settings = GeneratorSettings(seed=SEED, events=EVENTS, days=DAYS, end=datetime.fromisoformat(END))
     return content.regenerated_events(settings, truth)
+
+
+@pytest.fixture(scope="module")
+def records(written: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The included events sent: what every metric counts."""
+    return included_events(written)
 
 
 @pytest.fixture(scope="module")
@@ -229,10 +236,10 @@ def _summary(stdout: str) -> str:
 
 
 def test_the_cli_sent_every_event_and_druid_holds_each_once(e2e: EndToEnd, druid: DruidClient,
-                                                            records: list[dict[str, Any]]) -> None:
+                                                            written: list[dict[str, Any]]) -> None:
     assert f"wrote {EVENTS:,} events to kafka://" in e2e.generate_output
     assert f"Druid supervisor {DATASOURCE}: created" in e2e.provision_stderr
-    assert druid.count(DATASOURCE) == len(records) == EVENTS
+    assert druid.count(DATASOURCE) == len(written) == EVENTS
     status = druid.supervisor_status(DATASOURCE)
     assert status.state == "RUNNING" and status.unparseable == 0 and status.processed_with_error == 0, status
     assert status.processed == EVENTS and status.thrown_away == 0, status
@@ -282,6 +289,7 @@ test_experiment_results_per_variant_and_unit = content.test_experiment_results_p
 test_experiment_days_of_first_exposure = content.test_experiment_days_of_first_exposure
 test_technology_clicks_over_time = content.test_technology_clicks_over_time
 test_signup_funnel_counts_ordered_steps_within_24_hours = content.test_signup_funnel_counts_ordered_steps_within_24_hours
+test_excluded_events_by_reason_equal_the_ground_truth = content.test_excluded_events_by_reason_equal_the_ground_truth
 
 
 @pytest.mark.parametrize("unit", ["visitors", "sessions"])
@@ -304,10 +312,11 @@ def test_distinct_counts_are_in_the_exact_range_of_their_sketches(truth: dict[st
 
 
 def test_the_sessions_datasource_holds_each_session_once(druid: DruidClient,
-                                                         sessions: dict[str, ground_truth.SessionFacts]) -> None:
+                                                         sessions: dict[str, ground_truth.SessionFacts],
+                                                         records: list[dict[str, Any]]) -> None:
     rows = druid.sql('SELECT COUNT(*) AS "n", COUNT(DISTINCT "sessionId") AS "ids", SUM("events") AS "events" '
                      'FROM "sessions"', context={"useApproximateCountDistinct": False})
-    assert rows == [{"n": len(sessions), "ids": len(sessions), "events": EVENTS}]
+    assert rows == [{"n": len(sessions), "ids": len(sessions), "events": len(records)}], "included events only"
 
 
 def test_materialising_again_changes_nothing(e2e: EndToEnd, druid: DruidClient, stack: LocalStack) -> None:
