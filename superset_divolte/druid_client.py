@@ -142,6 +142,12 @@ class DruidClient:
         """Resume a suspended supervisor."""
         self._call("overlord", "POST", f"{self.overlord_url}/druid/indexer/v1/supervisor/{supervisor_id}/resume")
 
+    def hand_off(self, supervisor_id: str) -> None:
+        """Have the supervisor's running tasks publish their segments now, for the historicals to serve."""
+        self._call("overlord", "POST",
+                   f"{self.overlord_url}/druid/indexer/v1/supervisor/{supervisor_id}/taskGroups/handoff",
+                   json={"taskGroupIds": [0]})
+
     def terminate_supervisor(self, supervisor_id: str) -> None:
         """Stop a supervisor and its tasks (its data stays)."""
         self._call("overlord", "POST",

@@ -83,6 +83,11 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports.coordinator}"
 
     @property
+    def request_logs(self) -> Path:
+        """Where the broker logs every query it receives: one file per day, a line per query."""
+        return self.workdir / "var" / "request-logs"
+
+    @property
     def marker(self) -> str:
         """The -D property value that tags our processes' command lines."""
         return str(self.workdir)
@@ -144,10 +149,11 @@ class LocalStack:
     # -- single services (the tests kill and restart them) ----------------------------------
 
     def kill_service(self, name: str) -> None:
-        """SIGKILL one service, as a crash would."""
+        """SIGKILL one service, as a crash would; returns once the kernel has released its ports."""
         record = self._record(name)
         if record:
             kill(record, self._reap)
+            self._wait_ports_released([name])
 
     def stop_service(self, name: str, progress: Progress = print) -> str:
         """Stop one service gracefully (SIGTERM, SIGKILL after the deadline)."""
@@ -290,6 +296,7 @@ class LocalStack:
             poll_until(" and ".join(r.name for r in records) + " to stop",
                        lambda: not any(is_ours(r.pid, self.marker) for r in records),
                        STOP_TIMEOUT, progress=progress, reap=self._reap)
+            self._wait_ports_released([r.name for r in records])
             return {r.name: "stopped" for r in records}
         except TimeoutError:
             outcome = {}
@@ -299,6 +306,16 @@ class LocalStack:
                     kill(record, self._reap)
                 outcome[record.name] = f"killed after {STOP_TIMEOUT:.0f} s" if lingering else "stopped"
             return outcome
+
+    def _wait_ports_released(self, names: list[str]) -> None:
+        """Until nothing listens on the named services' ports.
+
+        A killed JVM's leader thread turns zombie (no longer ours) while its other threads still
+        exit and hold the listening sockets for a moment; a start in that moment finds the port taken.
+        """
+        ports = [port for name in names for port in _ports_of(name, self.ports)]
+        poll_until(f"ports {ports} to be released", lambda: all(_port_free(port) for port in ports), 15.0,
+                   interval=0.1)
 
     def _healthy(self, name: str) -> bool:
         """One health probe of one service."""

@@ -298,6 +298,10 @@ class StackLayout:
             props.update({**self.profile.processing[service],
                           "druid.broker.http.numConnections": str(self.profile.broker_connections),
                           "druid.broker.cache.useCache": "false", "druid.broker.cache.populateCache": "false",
+                          # One line per SQL and native query in var/request-logs/<day>.log: how many
+                          # queries the engine received (the live dashboard's cache is measured by it).
+                          "druid.request.logging.type": "file",
+                          "druid.request.logging.dir": str(self.var("request-logs")),
                           "druid.processing.tmpDir": str(self.var("processing", service))})
         if service == "historical":
             props.update({**self.profile.processing[service], "druid.processing.tmpDir": str(self.var("processing", service)),

@@ -338,9 +338,9 @@ def test_bounce_rate_duration_and_conversion(runner: Runner, sessions: dict[str,
     checks = {
         "sessions_bounce_rate": ("bounce_rate", lambda fs: rate(sum(f.bounced for f in fs), len(fs)),
                                  truth["bounced_sessions"] / truth["sessions"]),
-        "sessions_average_duration": ("avg_duration_s",
-                                      lambda fs: sum(f.duration_s for f in fs) / len(fs) if fs else None,
-                                      truth["total_session_duration_s"] / truth["sessions"]),
+        "sessions_average_duration": ("avg_duration_ms",
+                                      lambda fs: 1000 * sum(f.duration_s for f in fs) / len(fs) if fs else None,
+                                      1000 * truth["total_session_duration_s"] / truth["sessions"]),
         "sessions_conversion_rate": ("conversion_rate", lambda fs: rate(sum(f.converted for f in fs), len(fs)),
                                      truth["converted_sessions"] / truth["sessions"]),
     }
@@ -390,10 +390,10 @@ def test_landing_and_exit_pages(runner: Runner, sessions: dict[str, ground_truth
     saved, whole = both_ranges(runner, "sessions_landing_pages")
     for result in (saved, whole):
         groups = by(starting(sessions, result), lambda f: f.landing_page)
-        assert {row["landing_page"]: (row["sessions"], row["bounce_rate"], row["avg_duration_s"],
+        assert {row["landing_page"]: (row["sessions"], row["bounce_rate"], row["avg_duration_ms"],
                                       row["conversion_rate"]) for row in result["data"]} == {
             page: (len(fs), pytest.approx(sum(f.bounced for f in fs) / len(fs)),
-                   pytest.approx(sum(f.duration_s for f in fs) / len(fs)),
+                   pytest.approx(1000 * sum(f.duration_s for f in fs) / len(fs)),
                    pytest.approx(sum(f.converted for f in fs) / len(fs)))
             for page, fs in groups.items()}
         assert [row["sessions"] for row in result["data"]] == sorted((len(fs) for fs in groups.values()), reverse=True)

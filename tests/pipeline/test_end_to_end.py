@@ -21,17 +21,23 @@ exact counts, to 1e-12 relative, as on DuckDB; the ordered signup funnel include
 
 Then, without provisioning again, live clicks produced to Kafka show up in the chart data (the Technology
 popularity donut grows by exactly the clicks sent), and provisioning again reports the supervisor and every
-Superset object unchanged. The tests run in file order: the live test adds events, so it comes last.
+Superset object unchanged. Last, the sample site (stack/app/site) is clicked through in Chromium with a
+recording stand-in for ``divolte``; its signals, mapped as the collector maps them and written with the
+project's Kafka sink, add exactly the test's clicks, funnel steps, exposures and conversions to the charts.
+The tests run in file order: the live and sample-site tests add events, so they come last.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import random
 import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -39,14 +45,18 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+import live_viewers as live
 import test_content as content
-from conftest import DEMO_END, REPO, run_cli
+from conftest import ARTIFACTS, DEMO_END, REPO, run_cli
 from superset_divolte import druid_sessions
 from superset_divolte import ground_truth
+from superset_divolte.config import LIVE_REFRESH_SECONDS
 from superset_divolte.assets import load_tree
 from superset_divolte.druid_client import DruidClient
+from superset_divolte.collector import collected_event
 from superset_divolte.event_exclusion import included_events
-from superset_divolte.events import GeneratorSettings, live_events
+from superset_divolte.events import (CONVERSION_EVENT, EXPERIMENT, FUNNEL_STEPS, GeneratorSettings,
+                                     live_events)
 from superset_divolte.kafka_sink import produce_records
 from superset_divolte.local_stack import LocalStack
 from superset_divolte.local_stack_process import poll_until
@@ -67,6 +77,17 @@ PASSWORD = "end-to-end-admin-password-1"
 INGEST_TIMEOUT = 300.0
 LIVE_TIMEOUT = 120.0
 LIVE_CLICKS = 40
+LIVE_DASHBOARD = "technology-popularity"
+VIEWERS = 20
+LOAD_SECONDS = 300.0
+TRICKLE_EVERY = 2.0
+TRICKLE_CLICKS = 2
+INGEST_ALLOWANCE = 5.0
+"""Seconds beyond the cache timeout an answer may lag the events Kafka confirmed (ingestion and the query)."""
+MAX_QUERIES_PER_REFRESH = 5
+"""Engine queries per chart and refresh interval the viewers may cause together, a quarter of the 20 they would
+cost uncached: one, plus one for each viewer whose request comes while the first one's query still runs (Superset
+does not hold them back), which grows with the server's latency on a busy machine."""
 
 
 def _killed_after_first_task(args: tuple[str, ...], environment: dict[str, str]) -> None:
@@ -166,6 +187,12 @@ def written(truth: dict[str, Any]) -> list[dict[str, Any]]:
 def records(written: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The included events sent: what every metric counts."""
     return included_events(written)
+
+
+@pytest.fixture(scope="module")
+def live_sent() -> list[dict[str, Any]]:
+    """Events the live tests produce after the fixture's (each test adds its own, in the order sent)."""
+    return []
 
 
 @pytest.fixture(scope="module")
@@ -379,13 +406,15 @@ def _live_tile_matches(runner: content.Runner, events: list[dict[str, Any]]) -> 
 
 
 def test_live_clicks_show_up_in_the_chart_data_without_provisioning_again(
-        stack: LocalStack, runner: content.Runner, records: list[dict[str, Any]], say: Callable[[str], None]) -> None:
+        stack: LocalStack, runner: content.Runner, records: list[dict[str, Any]], live_sent: list[dict[str, Any]],
+        say: Callable[[str], None]) -> None:
     before = _technology_clicks(runner)
     assert _live_tile_matches(runner, records), "the live tile before the live clicks"
     fresh = live_events(random.Random(SEED), datetime.now(timezone.utc).replace(microsecond=0), LIVE_CLICKS)
     clicks = Counter(e["technology"] for e in fresh if e["eventType"] == "click")
     assert sum(clicks.values()) == LIVE_CLICKS
     assert produce_records(stack.kafka_bootstrap, TOPIC, fresh) == len(fresh)
+    live_sent.extend(fresh)
     expected = {name: before.get(name, 0) + clicks.get(name, 0) for name in before.keys() | clicks.keys()}
     begun = time.monotonic()
     shown: dict[str, int] = {}
@@ -401,3 +430,206 @@ def test_live_clicks_show_up_in_the_chart_data_without_provisioning_again(
     say(f"live clicks visible through the chart data API {time.monotonic() - begun:.1f} s after confirmed delivery")
     assert sum(shown.values()) - sum(before.values()) == LIVE_CLICKS
     assert _live_tile_matches(runner, records + fresh), "the live tile after the live clicks"
+
+
+def _dashboard_charts(slug: str, tree_charts: dict[str, dict[str, Any]]) -> list[str]:
+    """File stems of the charts a dashboard of the tree lays out."""
+    [dashboard] = [f.document for f in load_tree(REPO).of_kind("dashboards") if f.document["slug"] == slug]
+    uuids = {str(node["meta"]["uuid"]) for node in dashboard["position"].values()
+             if isinstance(node, dict) and node.get("type") == "CHART"}
+    return sorted(stem for stem, chart in tree_charts.items() if str(chart["uuid"]) in uuids)
+
+
+def test_twenty_viewers_of_the_live_dashboard_get_fresh_exact_numbers_from_one_query_per_chart_and_refresh(
+        e2e: EndToEnd, stack: LocalStack, client: SupersetClient, chart_ids: dict[str, int],
+        tree_charts: dict[str, dict[str, Any]], records: list[dict[str, Any]], live_sent: list[dict[str, Any]],
+        say: Callable[[str], None]) -> None:
+    stems = _dashboard_charts(LIVE_DASHBOARD, tree_charts)
+    contexts = {stem: json.loads(client.chart(chart_ids[stem])["query_context"]) for stem in stems}
+    say(f"live load: {VIEWERS} viewers refresh {len(stems)} charts every {LIVE_REFRESH_SECONDS} s for "
+        f"{LOAD_SECONDS:.0f} s while a session of {TRICKLE_CLICKS} clicks arrives every {TRICKLE_EVERY:.0f} s")
+    begun = time.time()
+    with live.Trickle(stack.kafka_bootstrap, TOPIC, TRICKLE_EVERY, TRICKLE_CLICKS, SEED) as trickle:
+        answers = live.watch(e2e.server.base_url, e2e.server.username, e2e.server.password, contexts, VIEWERS,
+                             LIVE_REFRESH_SECONDS, LOAD_SECONDS)
+    ended = time.time()
+    truth = live.LiveTruth(records + live_sent, trickle.sent, LIVE_REFRESH_SECONDS, INGEST_ALLOWANCE)
+    live_sent.extend(sent.event for sent in trickle.sent)
+    failed = [a for a in answers if a.error or a.result.get("status") != "success" or a.result.get("error")]
+    report = _load_report(answers, truth, stems, live.druid_sql_queries(stack.request_logs, begun, ended))
+    (ARTIFACTS / "live-dashboard-load.json").write_text(json.dumps(report, indent=2))
+    say("live load: " + json.dumps(report["summary"]))
+    assert not failed, f"{len(failed)} of {len(answers)} answers failed, e.g. {failed[:3]}"
+    assert len(answers) >= VIEWERS * len(stems) * (LOAD_SECONDS // LIVE_REFRESH_SECONDS)
+    # The checks themselves catch a click counted for the wrong technology, and a cache entry too old.
+    donut = next(a for a in answers if a.stem == "technology_popularity" and not a.result["is_cached"])
+    rows = donut.result["data"]
+    moved = [{**row, "clicks": row["clicks"] + (index == 0) - (index == 1)} for index, row in enumerate(rows)]
+    assert truth.judge([dataclasses.replace(donut, result={**donut.result, "data": moved})])[0].prefix is None
+    stale = datetime.fromtimestamp(donut.asked - 2 * LIVE_REFRESH_SECONDS, timezone.utc).replace(microsecond=0)
+    served = dataclasses.replace(donut, result={**donut.result, "is_cached": True, "queried_dttm": stale.isoformat()})
+    assert truth.judge([donut, served])[1].prefix is None
+    assert not report["wrong"], f"{len(report['wrong'])} answers differ from the ground truth: {report['wrong'][:3]}"
+    moved = report["summary"]["distinct_donuts"]
+    assert moved >= LOAD_SECONDS / LIVE_REFRESH_SECONDS / 2, f"the donut changed only {moved} times"
+    # Druid received one query per answer Superset computed, and no more: the cache answered every other.
+    assert report["engine_queries"] == report["cache_misses"], report
+    assert report["summary"]["engine_queries_unattributed"] <= report["cache_misses"]["technology_clicks_over_time"]
+    for stem, queries in report["engine_queries"].items():
+        assert queries <= MAX_QUERIES_PER_REFRESH * LOAD_SECONDS / LIVE_REFRESH_SECONDS, (stem, queries)
+
+
+def _load_report(answers: list[live.Answer], truth: live.LiveTruth, stems: list[str],
+                 logged: list[str]) -> dict[str, Any]:
+    """Latencies, correctness, staleness and engine queries of a load run, for the artifact and the asserts."""
+    latencies = [a.answered - a.asked for a in answers]
+    refreshes: dict[tuple[int, int], list[live.Answer]] = {}
+    for answer in answers:
+        refreshes.setdefault((answer.viewer, answer.refresh), []).append(answer)
+    refresh_times = [max(a.answered for a in group) - min(a.asked for a in group) for group in refreshes.values()]
+    verdicts = truth.judge(answers)
+    wrong = [{"stem": v.answer.stem, "asked": v.answer.asked, "answered": v.answer.answered, "why": v.why,
+              "is_cached": v.answer.result["is_cached"], "queried_dttm": v.answer.result["queried_dttm"],
+              "data": v.answer.result["data"][:20]} for v in verdicts if v.prefix is None]
+    staleness = [max(0.0, v.answer.asked - truth.trickle[v.prefix].confirmed_at) for v in verdicts
+                 if v.prefix is not None and v.prefix < len(truth.trickle)]
+    # Druid's request log, each query attributed to the chart whose queries have its form; a chart whose
+    # series are limited (clicks over time) first asks for its top series: a second query of another form.
+    templates = {stem: {live.sql_template(a.result["query"]) for a in answers if a.stem == stem and a.result}
+                 for stem in stems}
+    logged_templates = [live.sql_template(query) for query in logged]
+    engine = {stem: sum(template in forms for template in logged_templates) for stem, forms in templates.items()}
+    known = set().union(*templates.values())
+    unattributed = [query[:600] for query, template in zip(logged, logged_templates) if template not in known]
+    misses = {stem: sum(1 for a in answers if a.stem == stem and a.result and not a.result["is_cached"])
+              for stem in stems}
+    donuts = {json.dumps(a.result["data"], sort_keys=True) for a in answers if a.stem == "technology_popularity"}
+    summary = {
+        "viewers": VIEWERS, "seconds": LOAD_SECONDS, "answers": len(answers),
+        "latency_p50_s": round(live.percentile(latencies, 0.5), 3),
+        "latency_p95_s": round(live.percentile(latencies, 0.95), 3), "latency_max_s": round(max(latencies), 3),
+        "refresh_p95_s": round(live.percentile(refresh_times, 0.95), 3),
+        "wrong": len(wrong), "trickle_events": len(truth.trickle), "distinct_donuts": len(donuts),
+        "staleness_p95_s": round(live.percentile(staleness, 0.95), 2) if staleness else 0.0,
+        "staleness_max_s": round(max(staleness), 2) if staleness else 0.0,
+        "engine_queries": len(logged), "engine_queries_unattributed": len(unattributed),
+        "cache_misses": sum(misses.values()),
+        "engine_queries_per_chart_and_refresh": round(
+            sum(engine.values()) / len(stems) / (LOAD_SECONDS / LIVE_REFRESH_SECONDS), 2)}
+    return {"summary": summary, "engine_queries": engine, "cache_misses": misses, "wrong": wrong,
+            "load_average": os.getloadavg(), "unattributed_engine_queries": sorted(set(unattributed))[:3]}
+
+
+# --- the sample site's clicks, through Kafka and Druid, on the dashboards (last: it adds events) -------------
+
+SITE_VISITS = (
+    (("kafka", "druid", "kafka", "superset", "divolte"), None),
+    (("druid", "druid"), "purchase"),
+    ((), "signupComplete"),
+    (("superset",), "signupStart"),
+    ((), "pricingView"),
+    (("kafka",), "purchase"),
+)
+"""Each visitor's logo clicks on the home page, then how far down the signup funnel they go (None: not at all)."""
+
+
+@dataclass
+class SiteTally:
+    """What the visitors did, counted by the test as it clicked: the numbers the dashboards must add."""
+
+    clicks: Counter
+    funnel: Counter
+    exposed: Counter
+    converted: Counter
+    events_by_day: Counter
+    page_views_by_day: Counter
+
+
+def _visit_the_sample_site(say: Callable[[str], None]) -> tuple[list[dict[str, Any]], SiteTally]:
+    """Every visitor of ``SITE_VISITS`` in Chromium: the signals recorded, and the test's own tally."""
+    from sample_site import chromium, new_visitor, open_page, recorded, variant_of, walk_the_funnel
+
+    signals: list[dict[str, Any]] = []
+    tally = SiteTally(Counter(), Counter(), Counter(), Counter(), Counter(), Counter())
+    with chromium() as browser:
+        for clicks, depth in SITE_VISITS:
+            with new_visitor(browser) as page:
+                if clicks:
+                    open_page(page, "/")
+                    for technology in clicks:
+                        page.click(f"[data-technology={technology}]")
+                if depth:
+                    walk_the_funnel(page, depth)
+                signals += recorded(page)
+                variant = variant_of(page)
+            tally.clicks.update(clicks)
+            if depth:
+                reached = FUNNEL_STEPS[:FUNNEL_STEPS.index(depth) + 1]
+                tally.funnel.update(reached)
+                for unit in ("visitors", "sessions"):  # one session per visitor
+                    tally.exposed[(variant, unit)] += 1
+                    tally.converted[(variant, unit)] += CONVERSION_EVENT in reached
+    for signal in signals:
+        day = ground_truth.utc_day(signal["clientTimestamp"])
+        tally.events_by_day[day] += 1
+        tally.page_views_by_day[day] += signal["type"] == "pageView"
+    say(f"sample site: {len(SITE_VISITS)} visitors sent {len(signals)} signals; clicks {dict(tally.clicks)}")
+    return signals, tally
+
+
+def _arrived_numbers(runner: content.Runner) -> dict[str, Counter]:
+    """Numbers that grow with every event Druid ingests: clicks per technology, events and page views per day."""
+    per_day = runner.run("traffic_events_and_page_views_per_day")["data"]
+    return {
+        "clicks": Counter(_technology_clicks(runner)),
+        "events_by_day": Counter({content.day_of(r["__time"]): r["events"] for r in per_day}),
+        "page_views_by_day": Counter({content.day_of(r["__time"]): r["page_views"] for r in per_day}),
+    }
+
+
+def _funnel_and_experiment_numbers(runner: content.Runner) -> dict[str, Counter]:
+    """Visitors per signup funnel step; exposed and converted units per variant and unit."""
+    experiments = [r for r in runner.run("experiment_results")["data"] if r["experiment"] == EXPERIMENT]
+    return {
+        "funnel": Counter(content.column(runner.run("signup_funnel"), "step", "visitors")),
+        "exposed": Counter({(r["variant"], r["unit"]): r["exposed"] for r in experiments}),
+        "converted": Counter({(r["variant"], r["unit"]): r["converted"] for r in experiments}),
+    }
+
+
+def test_the_sample_sites_clicks_through_kafka_add_exactly_them_to_the_dashboards(
+        stack: LocalStack, runner: content.Runner, say: Callable[[str], None]) -> None:
+    """The sample pages in Chromium with a recording stand-in for divolte; each signal mapped as the collector
+    maps it (``collector.collected_event``), written with the project's Kafka sink to the topic Druid ingests;
+    the dashboards then count exactly the clicks, funnel steps, exposures and conversions the test made."""
+    timings: dict[str, float] = {}
+    before = _timed(timings, say, "sample site: the clicks and events charts before", lambda: _arrived_numbers(runner))
+    with ThreadPoolExecutor(max_workers=1) as charts:
+        # The slower funnel and experiment charts are read while the visitors click (nothing is sent yet).
+        analysed = charts.submit(_funnel_and_experiment_numbers, runner)
+        signals, tally = _timed(timings, say, "sample site: visitors in Chromium",
+                                lambda: _visit_the_sample_site(say))
+        before.update(analysed.result())
+    records = [collected_event(signal, signal["clientTimestamp"], "127.0.0.1") for signal in signals]
+    recount = ground_truth.compute(records)
+    assert (recount["clicks_by_technology"], recount["funnel"]["parties"]) == (
+        tally.clicks, [tally.funnel[step] for step in FUNNEL_STEPS]), "the records are not the clicks made"
+    assert produce_records(stack.kafka_bootstrap, TOPIC, records) == len(records)
+    made = {name: getattr(tally, name) for name in before}
+    expected = {name: before[name] + made[name] for name in before}
+    shown: dict[str, Counter] = {}
+
+    def arrived() -> bool:
+        shown.update(_arrived_numbers(runner))
+        return all(shown[name] == expected[name] for name in ("clicks", "events_by_day", "page_views_by_day"))
+
+    try:
+        _timed(timings, say, "sample site: Druid serves every event", lambda: poll_until(
+            "the charts to count every event of the sample site", arrived, LIVE_TIMEOUT, interval=0.5, progress=say))
+        # Every event is in: the funnel and the experiment, read once, count all of them.
+        shown.update(_timed(timings, say, "sample site: funnel and experiment charts",
+                            lambda: _funnel_and_experiment_numbers(runner)))
+    finally:
+        say(f"sample site: added {({name: dict(shown.get(name, Counter()) - before[name]) for name in before})}, "
+            f"made {({name: dict(count) for name, count in made.items()})}")
+    assert shown == expected
