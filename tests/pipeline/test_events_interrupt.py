@@ -114,7 +114,7 @@ def test_ctrl_c_into_kafka_keeps_whole_confirmed_batches_and_their_exact_truth(
 
     stored = _topic_records(stack.kafka_bootstrap, topic)
     truth = json.loads(truth_file.read_text())
-    assert len(stored) == kept == truth["events"]
+    assert len(stored) == kept == truth["rows"]
     assert json.loads(json.dumps(ground_truth.compute(stored))) == truth, "the truth is not that of the topic"
     settings = GeneratorSettings(seed=SEED, events=events, days=DAYS, end=datetime.fromisoformat(END))
     prefix, whole_batches = _generated_prefix(settings, kept)
