@@ -84,7 +84,7 @@ def run_generate(code: Path, sink: str, events: int, truth: Path) -> dict[str, A
     return {"events": events, "sink": sink.split(":", 1)[0], "seconds": round(seconds, 1),
             "events_per_s": round(events / seconds), "cpu_seconds": round(cpu, 1),
             "events_per_cpu_s": round(events / cpu) if cpu else None, "peak_rss_mib": round(peak[0] / 2**20),
-            "truth_events": json.loads(truth.read_text())["events"]}
+            "truth_events": json.loads(truth.read_text())["rows"]}
 
 
 def duckdb_rows(path: Path) -> int:

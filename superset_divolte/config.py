@@ -156,6 +156,7 @@ def redis_caches_from(environment: Mapping[str, str]) -> dict[str, Any]:
 
 def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
     """Every Superset setting this add-on decides, for the given environment."""
+    from superset_divolte.request_log import event_logger_from
     from superset_divolte.viz_plugins import blueprint as plugin_blueprint
 
     return {
@@ -179,6 +180,7 @@ def settings_from(environment: Mapping[str, str]) -> dict[str, Any]:
         "ROW_LIMIT": 50_000,
         # SQL Lab users must not reach the server's files through DuckDB.
         "DB_CONNECTION_MUTATOR": sandbox_connection,
+        "EVENT_LOGGER": event_logger_from(environment),
         "TALISMAN_ENABLED": True,
         "TALISMAN_CONFIG": SELF_HOSTED_TALISMAN_CONFIG,
         "TALISMAN_DEV_CONFIG": SELF_HOSTED_TALISMAN_CONFIG,

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from superset_divolte.druid_client import DruidClient, DruidError
+from superset_divolte.event_exclusion import included_sql
 from superset_divolte.local_stack_artifacts import STACK_FILES
 from superset_divolte.local_stack_process import poll_until
 
@@ -58,9 +59,14 @@ class BatchResult:
     seconds: float
 
 
+def sessions_sql() -> str:
+    """The sessions query of ``SESSIONS_SQL_PATH``, counting the included events only."""
+    return SESSIONS_SQL_PATH.read_text().replace("{included_events}", included_sql("druid"))
+
+
 def session_rows(client: DruidClient, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
     """Exact per-session rows of the sessions that started in [start_ms, end_ms)."""
-    return client.sql(SESSIONS_SQL_PATH.read_text(), parameters=[start_ms, start_ms, end_ms])
+    return client.sql(sessions_sql(), parameters=[start_ms, start_ms, end_ms])
 
 
 def index_spec(start_ms: int, staging: Path, file_name: str, end_ms: int | None = None) -> dict[str, Any]:

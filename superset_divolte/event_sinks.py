@@ -426,7 +426,8 @@ def generate_to(sink: str, settings: GeneratorSettings, ground_truth_path: Path 
                     break
             target.confirm()
             _commit(source, pending)
-        truth = source.truth()
+            # Still inside: a Ctrl-C while the workers hand over their truth only asks to stop.
+            truth = source.truth()
     except BaseException:
         target.abort()
         raise

@@ -13,14 +13,22 @@ from typing import Any, Callable, Sequence
 import duckdb
 import pyarrow as pa
 
+from superset_divolte.event_exclusion import included_sql
 from superset_divolte.event_schema import TIME_COLUMN, TIME_FIELD, duckdb_columns, duckdb_create_table
 
 EVENTS_TABLE = "clickstream"
+VIEWS_SQL_PATH = Path(__file__).parent / "schema" / "duckdb_views.sql"
+"""The views datasets read beside the event table (``sessions``), made with it."""
 DUCKDB_PATH_VARIABLE = "SUPERSET_DIVOLTE_DUCKDB"
 """The environment variable the DuckDB database definition reads its file path from."""
 CHUNK_ROWS = 50_000
 
 ProgressCallback = Callable[[int, int], None]
+
+
+def views_sql() -> str:
+    """The statements of ``VIEWS_SQL_PATH``, counting the included events only."""
+    return VIEWS_SQL_PATH.read_text().replace("{included_events}", included_sql("duckdb"))
 
 
 def _arrow_chunk(records: Sequence[dict[str, Any]]) -> pa.Table:
@@ -80,7 +88,7 @@ def write_events(database: Path, records: Sequence[dict[str, Any]], table: str =
 def append_events(connection: duckdb.DuckDBPyConnection, records: Sequence[dict[str, Any]],
                   table: str = EVENTS_TABLE, progress: ProgressCallback | None = None) -> int:
     """Like ``write_events``, on an open connection (the demo's trickle keeps one)."""
-    connection.execute(duckdb_create_table(table))
+    create_table(connection, table)
     connection.execute("BEGIN TRANSACTION")
     try:
         for start in range(0, len(records), CHUNK_ROWS):
@@ -96,17 +104,38 @@ def append_events(connection: duckdb.DuckDBPyConnection, records: Sequence[dict[
 
 def count_events(database: Path, table: str = EVENTS_TABLE) -> int:
     """Rows in the event table, 0 where the database or table does not exist yet."""
-    if not database.exists():
+    if not has_table(database, table):
         return 0
     with duckdb.connect(str(database), read_only=True) as connection:
-        exists = connection.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
-        if not exists or not exists[0]:
-            return 0
         row = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         return int(row[0]) if row else 0
 
 
+def has_table(database: Path, table: str = EVENTS_TABLE) -> bool:
+    """Whether the DuckDB file exists and holds the table."""
+    if not database.exists():
+        return False
+    with duckdb.connect(str(database), read_only=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+    return bool(row and row[0])
+
+
 def create_table(connection: duckdb.DuckDBPyConnection, table: str = EVENTS_TABLE) -> None:
-    """Create the event table unless it exists."""
+    """Create the event table unless it exists; for the clickstream, also (re)define its views."""
     connection.execute(duckdb_create_table(table))
+    if table == EVENTS_TABLE:
+        connection.execute(views_sql())
+
+
+def ensure_views(database: Path) -> bool:
+    """Give an existing event store the current views (a file written before they existed).
+
+    Returns False, changing nothing, where the file or its clickstream table is missing.
+    """
+    if not has_table(database):
+        return False
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(views_sql())
+    return True
+

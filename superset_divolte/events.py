@@ -9,6 +9,13 @@ site they view pages, click technology logos (the original demo), walk down a
 signup funnel that many leave, and take part in an A/B experiment whose variants
 convert at different rates.
 
+Some of what arrives is not a visitor's click, as on a real site (see
+docs/metrics.md for the rates): the collector receives some events again
+(``detectedDuplicate``: the same party, session and ``eventId``, seconds
+later), some arrive mangled (``detectedCorruption``), and crawlers that run the
+tag browse as robots (``userAgentType`` ``Robot``). ``event_exclusion`` says
+which events the dashboards leave out.
+
 Generation is a stream: a heap holds every party's next session, and the
 sessions starting in each hour of the range are played out in time order, so
 memory holds the concurrent sessions and the scheduled returns, never the whole
@@ -33,6 +40,7 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, Callable, Iterator
 
+from superset_divolte.event_exclusion import ROBOT_TYPE
 from superset_divolte.event_schema import field_names
 
 SESSION_TIMEOUT_MS = 30 * 60 * 1000
@@ -99,6 +107,33 @@ DEVICES = (
            "iOS", "17.6", "Apple Inc.", ((820, 1180), (1024, 1366)), 0.05),
 )
 
+ROBOTS = (
+    Device("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+           "Googlebot", "Googlebot", "Google Inc.", ROBOT_TYPE, "2.1", "Other",
+           "unknown", "", "unknown", ((1024, 1024),), 0.55),
+    Device("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+           "bingbot", "bingbot", "Microsoft Corporation", ROBOT_TYPE, "2.0", "Other",
+           "unknown", "", "unknown", ((1366, 768),), 0.30),
+    Device("Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+           "YandexBot", "YandexBot", "Yandex LLC", ROBOT_TYPE, "3.0", "Other",
+           "unknown", "", "unknown", ((1280, 1024),), 0.15),
+)
+"""Crawlers that run the tag, as Divolte's user agent parser reports them (type ``Robot``)."""
+ROBOT_PARTY_SHARE = 0.02
+"""Share of new parties that are robots; their long crawls make about 5 % of the events (docs/metrics.md)."""
+DUPLICATE_RATE = 0.008
+"""Chance that the collector receives an event again (each time, one to six copies; about 1 % of events)."""
+DUPLICATE_BURST_SHARE = 0.1
+"""Share of re-sent events that come several times (a browser or proxy repeating a request)."""
+MEAN_DUPLICATE_DELAY_MS = 3000
+MAX_DUPLICATE_DELAY_MS = 120_000
+"""Copies arrive within seconds, all within two minutes: what Divolte's short-term duplicate memory catches."""
+CORRUPTION_RATE = 0.004
+"""Chance that a custom event (a click, a funnel step) arrives with a checksum that does not match.
+
+Page views are never corrupted here: the page-to-page flow follows the next page view's referrer, which
+would still name a page view left out (docs/metrics.md)."""
+
 
 @dataclass(frozen=True)
 class Channel:
@@ -136,7 +171,7 @@ WEEKDAY_WEIGHTS = (1.0, 1.05, 1.05, 1.0, 0.9, 0.6, 0.55)
 ROW_FIELDS = (
     "detectedDuplicate", "detectedCorruption", "firstInSession", "timestamp", "clientTimestamp", "remoteHost",
     "referer", "location", "viewportPixelWidth", "viewportPixelHeight", "screenPixelWidth", "screenPixelHeight",
-    "partyId", "sessionId", "pageViewId", "eventType", "userAgentString", "userAgentName", "userAgentFamily",
+    "partyId", "sessionId", "pageViewId", "eventId", "eventType", "userAgentString", "userAgentName", "userAgentFamily",
     "userAgentVendor", "userAgentType", "userAgentVersion", "userAgentDeviceCategory", "userAgentOsFamily",
     "userAgentOsVersion", "userAgentOsVendor", "locationPath", "refererHost", "utmSource", "utmMedium",
     "utmCampaign", "technology", "experiment", "variant")
@@ -145,6 +180,7 @@ COLUMN = {name: index for index, name in enumerate(ROW_FIELDS)}
 """Position of each field in a row."""
 TIMESTAMP = COLUMN["timestamp"]
 PARTY = COLUMN["partyId"]
+SESSION = COLUMN["sessionId"]
 DAY_MS = 86_400_000
 WINDOW_MS = 3_600_000
 """Sessions are played out an hour at a time; each hour's finished events make one batch."""
@@ -243,12 +279,18 @@ def _host_of(url: str | None) -> str | None:
 class _SessionWriter:
     """Builds the rows of one session, enforcing the 30-minute rule."""
 
-    def __init__(self, party: _Party, session_id: str, start_ms: int, ids: _Ids) -> None:
+    def __init__(self, party: _Party, session_id: str, start_ms: int, ids: _Ids,
+                 delivery: random.Random | None = None) -> None:
         self.party = party
         self.session_id = session_id
         self.now_ms = start_ms
+        self.latest_ms = start_ms
+        """The latest time of the session's rows, re-sent copies included."""
         self.ids = ids
+        self.delivery = delivery
+        """Decides which events arrive twice or corrupted; None: every event arrives once, intact."""
         self.rows: list[Row] = []
+        self._events_on_page = 0
         width, height = party.screen
         self._screen = (width, height - 120 if height > 700 else height - 60, width, height)
         self._page: tuple[Any, ...] = ()
@@ -268,6 +310,7 @@ class _SessionWriter:
         query = f"?utm_source={utm[0]}&utm_medium={utm[1]}&utm_campaign={utm[2]}" if utm else ""
         self._location = f"{SITE}{path}{query}"
         self._page_view_id = self.ids.make(self.now_ms)
+        self._events_on_page = 0
         # Every event on a page shares its URL, referrer and campaign: computed once per page view.
         self._page = (referer, self._location, path, _host_of(referer), *(utm or (None, None, None)))
         self.emit("pageView")
@@ -276,11 +319,28 @@ class _SessionWriter:
         party = self.party
         referer, location, path, referer_host, source, medium, campaign = self._page
         variant = party.variant
-        self.rows.append((
-            False, False, not self.rows, self.now_ms, self.now_ms + party.clock_skew_ms, party.remote_host,
-            referer, location, *self._screen, party.party_id, self.session_id, self._page_view_id, event_type,
-            *party.device.fields, path, referer_host, source, medium, campaign, technology,
-            EXPERIMENT if variant else None, variant))
+        # As Divolte's tag makes it: the page view id and a counter of the page's events, in hex.
+        event_id = f"{self._page_view_id}{self._events_on_page:x}"
+        self._events_on_page += 1
+        delivery = self.delivery
+        corrupt = delivery is not None and event_type != "pageView" and delivery.random() < CORRUPTION_RATE
+        row = (False, corrupt, not self.rows, self.now_ms, self.now_ms + party.clock_skew_ms, party.remote_host,
+               referer, location, *self._screen, party.party_id, self.session_id, self._page_view_id, event_id,
+               event_type, *party.device.fields, path, referer_host, source, medium, campaign, technology,
+               EXPERIMENT if variant else None, variant)
+        self.rows.append(row)
+        self.latest_ms = max(self.latest_ms, self.now_ms)
+        if delivery is not None and delivery.random() < DUPLICATE_RATE:
+            self._resend(row, delivery)
+
+    def _resend(self, row: Row, delivery: random.Random) -> None:
+        """Copies of ``row`` received again: flagged, with the same ids, only the server time later."""
+        copies = delivery.randint(2, 6) if delivery.random() < DUPLICATE_BURST_SHARE else 1
+        received = row[TIMESTAMP]
+        for _ in range(copies):
+            received += min(1 + int(delivery.expovariate(1 / MEAN_DUPLICATE_DELAY_MS)), MAX_DUPLICATE_DELAY_MS)
+            self.rows.append((True, *row[1:TIMESTAMP], received, *row[TIMESTAMP + 1:]))
+            self.latest_ms = max(self.latest_ms, received)
 
 
 def _cumulative(weights: tuple[float, ...]) -> list[float]:
@@ -293,6 +353,7 @@ def _pick(rng: random.Random, options: tuple[Any, ...] | range, cumulative: list
 
 
 DEVICE_CUMULATIVE = _cumulative(tuple(d.weight for d in DEVICES))
+ROBOT_CUMULATIVE = _cumulative(tuple(d.weight for d in ROBOTS))
 CHANNEL_CUMULATIVE = _cumulative(tuple(c.weight for c in CHANNELS))
 TECHNOLOGY_CUMULATIVE = _cumulative(TECHNOLOGY_WEIGHTS)
 HOUR_CUMULATIVE = _cumulative(HOURLY_WEIGHTS)
@@ -305,11 +366,12 @@ class _Browsing:
         self.rng = rng
         self.ids = _Ids(rng)
 
-    def new_party(self, first_ms: int) -> _Party:
-        """A new visitor with a device, an address and a way of finding the site."""
+    def new_party(self, first_ms: int, robots: bool = True) -> _Party:
+        """A new visitor with a device, an address and a way of finding the site (a robot, now and then)."""
         rng = self.rng
-        device = _pick(rng, DEVICES, DEVICE_CUMULATIVE)
-        channel = _pick(rng, CHANNELS, CHANNEL_CUMULATIVE)
+        robot = robots and rng.random() < ROBOT_PARTY_SHARE
+        device = _pick(rng, ROBOTS, ROBOT_CUMULATIVE) if robot else _pick(rng, DEVICES, DEVICE_CUMULATIVE)
+        channel = CHANNELS[0] if robot else _pick(rng, CHANNELS, CHANNEL_CUMULATIVE)
         return _Party(
             party_id=self.ids.make(first_ms),
             device=device,
@@ -321,9 +383,21 @@ class _Browsing:
 
     def session(self, party: _Party, start_ms: int, first_visit: bool) -> _SessionWriter:
         """One whole session of ``party`` from ``start_ms``."""
-        writer = _SessionWriter(party, self.ids.make(start_ms), start_ms, self.ids)
-        self._browse(writer, first_visit)
+        writer = _SessionWriter(party, self.ids.make(start_ms), start_ms, self.ids, delivery=self.rng)
+        if party.device.ua_type == ROBOT_TYPE:
+            self._crawl(writer)
+        else:
+            self._browse(writer, first_visit)
         return writer
+
+    def _crawl(self, writer: _SessionWriter) -> None:
+        """A robot's visit: page views only, a few seconds apart, no referrer, no clicks, no experiment."""
+        rng = self.rng
+        writer.page_view("/", None, None)
+        for _ in range(min(int(rng.expovariate(1 / 14)), 60)):
+            previous = writer.location
+            writer.advance(int(rng.uniform(1500, 6000)))
+            writer.page_view(rng.choice(PAGES), previous, None)
 
     def _browse(self, writer: _SessionWriter, first_visit: bool) -> None:
         rng = self.rng
@@ -421,7 +495,7 @@ class ClickstreamStream:
     planned gap, at an hour of that day that follows the daily rhythm; one that
     falls past the end does not happen. Sessions run up to the end of the range;
     events after it are not generated. The last hour tops up what is missing, and
-    the stream stops at exactly ``events`` rows (the latest session may be cut).
+    the stream stops at exactly ``events`` rows (the last hour's longest sessions may be cut short).
     """
 
     def __init__(self, settings: GeneratorSettings, seed: int | None = None, events: int | None = None) -> None:
@@ -468,7 +542,7 @@ class ClickstreamStream:
                 self._play_until(window_end)
             batch = self._finished_before(window_end)
             if emitted + len(batch) >= self.target:
-                yield batch[:self.target - emitted]
+                yield _trimmed(batch, emitted + len(batch) - self.target)
                 return
             emitted += len(batch)
             if batch:
@@ -505,7 +579,7 @@ class ClickstreamStream:
             start_ms, _, party, first_visit = heapq.heappop(heap)
             writer = self.browsing.session(party, start_ms, first_visit)
             rows = writer.rows
-            if writer.now_ms >= end_ms:
+            if writer.latest_ms >= end_ms:
                 rows = [row for row in rows if row[TIMESTAMP] < end_ms]
             self._pending.extend(rows)
             self._produced += len(rows)
@@ -534,6 +608,29 @@ class ClickstreamStream:
         self._pending = [row for row in self._pending if row[TIMESTAMP] >= moment]
         ready.sort(key=itemgetter(TIMESTAMP, PARTY))
         return ready
+
+
+def _trimmed(batch: list[Row], excess: int) -> list[Row]:
+    """``batch`` without ``excess`` rows, each the last row of the session with the most rows left in it.
+
+    Cutting the longest sessions short, rather than the batch's newest rows,
+    keeps events up to the end of the range. A session loses rows from its end,
+    so a re-sent copy (always later than its original) goes before the original.
+    """
+    if excess <= 0:
+        return batch
+    positions: dict[str, list[int]] = {}
+    for position, row in enumerate(batch):
+        positions.setdefault(row[SESSION], []).append(position)
+    longest = [(-len(rows), session) for session, rows in positions.items()]
+    heapq.heapify(longest)
+    dropped = set()
+    for _ in range(excess):
+        _, session = heapq.heappop(longest)
+        dropped.add(positions[session].pop())
+        if positions[session]:
+            heapq.heappush(longest, (-len(positions[session]), session))
+    return [row for position, row in enumerate(batch) if position not in dropped]
 
 
 PARALLEL_FROM_EVENTS = 500_000
@@ -599,7 +696,8 @@ def live_events(rng: random.Random, now: datetime, clicks: int) -> list[dict[str
     browsing = _Browsing(random.Random(rng.randrange(2**31)))
     now_ms = epoch_ms(now)
     start_ms = now_ms - clicks * 1000
-    writer = _SessionWriter(browsing.new_party(start_ms), browsing.ids.make(start_ms), start_ms, browsing.ids)
+    writer = _SessionWriter(browsing.new_party(start_ms, robots=False), browsing.ids.make(start_ms), start_ms,
+                            browsing.ids)
     writer.page_view("/", None, None)
     for _ in range(clicks):
         writer.advance(1000)

@@ -1,7 +1,9 @@
 """Ground truth: the exact numbers a clickstream should show, computed in Python.
 
 Nothing here runs SQL, so tests can hold the SQL of datasets and charts (on
-DuckDB or Druid) against an independent count of the same events.
+DuckDB or Druid) against an independent count of the same events. Every metric
+counts the included events only (``event_exclusion``); ``rows`` is every event
+written and ``excluded_events`` the others, by reason.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from superset_divolte.event_exclusion import EXCLUSION_REASONS, REASON_NAMES, exclusion_reason, row_exclusion_reason
 from superset_divolte.events import CONVERSION_EVENT, FUNNEL_STEPS
 
 DEFAULT_FUNNEL_WINDOW_MS = 24 * 3_600_000
@@ -245,11 +248,20 @@ def experiment_cohorts(records: Iterable[dict[str, Any]]) -> dict[str, dict[str,
     return result
 
 
-def compute(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Every number the dashboards show, counted straight from the records."""
+def excluded_counts(reasons: Counter[str | None]) -> dict[str, int]:
+    """Excluded events per reason, every reason named (0 where none)."""
+    return {name: reasons[name] for name in REASON_NAMES}
+
+
+def compute(written: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Every number the dashboards show, counted straight from the records (the included ones)."""
+    reasons = Counter(exclusion_reason(record) for record in written)
+    records = [record for record in written if exclusion_reason(record) is None]
     sessions = sessions_of(records)
     durations = [facts.duration_s for facts in sessions.values()]
     return {
+        "rows": len(written),
+        "excluded_events": excluded_counts(reasons),
         "events": len(records),
         "page_views": sum(1 for r in records if r["eventType"] == "pageView"),
         "visitors": len({r["partyId"] for r in records}),
@@ -392,11 +404,25 @@ class StreamingGroundTruth:
         self.funnel_open: dict[int, _FunnelChains] = {}
         self.funnel_reached = [0] * len(self.steps)
         self.latest_ms = 0
+        self.written = 0
+        self.reasons: Counter[str | None] = Counter()
+        self._reason_at = [self._at[reason.field] for reason in EXCLUSION_REASONS]
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Count a batch of rows; batches come in time order."""
+        """Count a batch of rows; batches come in time order. Excluded rows are counted by reason only."""
         if not rows:
             return
+        self.written += len(rows)
+        reasons = [row_exclusion_reason(row, self._reason_at) for row in rows]
+        self.reasons.update(reasons)
+        included = [row for row, reason in zip(rows, reasons) if reason is None]
+        if included:
+            self._add_included(included)
+        self.latest_ms = rows[-1][self._at["timestamp"]]
+        self._close_before(self.latest_ms)
+
+    def _add_included(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Count included rows, in time order."""
         self._count_columns(rows)
         at = self._at
         ts_at, party_at, session_at, type_at, path_at = (at["timestamp"], at["partyId"], at["sessionId"],
@@ -430,8 +456,6 @@ class StreamingGroundTruth:
                 self._exposed(session, row[party_at], row[experiment_at], row[variant_at], moment, day, event_type)
             if event_type in steps:
                 self._funnel_step(hash(row[party_at]), event_type, moment)
-        self.latest_ms = rows[-1][ts_at]
-        self._close_before(self.latest_ms)
 
     def _count_columns(self, rows: Sequence[Sequence[Any]]) -> None:
         """The counts that need no state, a column at a time (Counter counts an iterable in C)."""
@@ -570,6 +594,8 @@ class StreamingGroundTruth:
             "page_views_by_page", "sessions_by_referrer_host", "sessions_by_campaign",
             "page_views_by_landing_page", "bounced_by_landing_page")}
         return {
+            "rows": self.written,
+            "excluded_events": excluded_counts(self.reasons),
             "events": counts["events"],
             "page_views": by["events_by_type"]["pageView"],
             "visitors": len(self.visitors),

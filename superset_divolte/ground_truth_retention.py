@@ -12,6 +12,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from superset_divolte.event_exclusion import exclusion_reason
+
 
 def week_start(epoch_millis: int) -> datetime:
     """Monday 00:00 UTC of the ISO week holding ``epoch_millis``."""
@@ -21,13 +23,15 @@ def week_start(epoch_millis: int) -> datetime:
 
 
 def retention_cohorts(records: Iterable[dict[str, Any]], weeks: int = 12) -> dict[datetime, dict[int, int]]:
-    """Visitors per cohort week and weeks since their first visit (0..``weeks``).
+    """Visitors per cohort week and weeks since their first visit (0..``weeks``), of included events.
 
     Week 0 is the cohort's size. A week after the newest cohort's week is left
     out for every cohort; a week inside it in which nobody returned counts 0.
     """
     seen: dict[str, set[datetime]] = defaultdict(set)
     for record in records:
+        if exclusion_reason(record) is not None:
+            continue
         seen[record["partyId"]].add(week_start(record["timestamp"]))
     cohorts: dict[datetime, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for visitor_weeks in seen.values():

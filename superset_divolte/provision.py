@@ -169,12 +169,15 @@ def _reason(error: BaseException) -> str:
 
 def provision_home(home: Path, tree: AssetTree, target: str) -> ProvisionReport:
     """Validate, bundle and provision into the Superset whose home is ``home``, in this process."""
-    from superset_divolte.event_store import DUCKDB_PATH_VARIABLE
+    from superset_divolte.event_store import DUCKDB_PATH_VARIABLE, ensure_views
     from superset_divolte.superset_app import SupersetHome, create_superset_app, initialize
 
     superset_home = SupersetHome(home.resolve())
     superset_home.prepare_environment()
     os.environ.setdefault(DUCKDB_PATH_VARIABLE, str(superset_home.path / "clickstream.duckdb"))
+    if target == "duckdb":
+        # An event store written before a view existed gets it now (a physical dataset reads it).
+        ensure_views(Path(os.environ[DUCKDB_PATH_VARIABLE]))
     app = create_superset_app()
     initialize(superset_home, app)
     with app.app_context():

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from jinja2.exceptions import TemplateError
 
+from superset_divolte.event_exclusion import exclusion_reason_sql, included_sql
 from superset_divolte.event_store import EVENTS_TABLE
 
 STEP_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -73,6 +74,23 @@ def _window_end(engine: str, start: str, minutes: int) -> str:
     return f"{start} + INTERVAL {minutes} MINUTE"
 
 
+def _epoch_ms(engine: str, column: str = '"__time"') -> str:
+    return f"TIMESTAMP_TO_MILLIS({column})" if engine == "druid" else f"epoch_ms({column})"
+
+
+def _is_step(name: str) -> str:
+    return f"\"eventType\" = '{name}'"
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(f"'{name}'" for name in dict.fromkeys(names))
+
+
+def _unnest(engine: str, array: str, alias: str, column: str) -> str:
+    return f"CROSS JOIN UNNEST({array}) AS {alias}({column})" if engine == "druid" else \
+        f"CROSS JOIN (SELECT UNNEST({array}) AS {column}) AS {alias}"
+
+
 def _as_datetime(value: datetime | str | None) -> datetime | None:
     # Superset hands dataset Jinja the chart's time range as ISO text.
     if isinstance(value, str):
@@ -95,18 +113,37 @@ def _case_by_step(values: Sequence[str], column: str = "step_number", first: int
     return f"CASE {column} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values, start=first)) + " END"
 
 
-def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | str = 1440,
-               from_dttm: datetime | str | None = None, to_dttm: datetime | str | None = None,
-               table: str = EVENTS_TABLE) -> str:
-    """SQL for an ordered funnel: one row per step with the parties that reached it.
+def _first_two_steps(engine: str, names: list[str], window_ms: int, in_range: str, table: str) -> str:
+    """One row: the parties reaching step 1 and step 2, by nested group-bys alone.
 
-    A party reaches step k when, after one of its step-1 events, steps 2..k
-    follow in order (each strictly later than the one before) and all within
-    ``window_minutes`` of that step-1 event. Every step-1 event starts an
-    attempt; step k extends each attempt with its earliest qualifying event,
-    which is what makes the deepest chain findable by joins. Columns:
-    ``step_number``, ``step``, ``parties``, ``conversion_from_start``,
-    ``conversion_from_previous``.
+    With buckets of the window's width, a step-2 event within the window after a step-1 event is in the
+    same bucket or the next one. So each event is counted in its bucket's pair and in the previous
+    bucket's pair (UNNEST of [0, 1]), and a pair holds a chain when its first bucket has a step 1 before a
+    step 2, or the first step 2 of its second bucket is within the window of the last step 1 of its first.
+    """
+    first, second = _is_step(names[0]), _is_step(names[1])
+    millis, bucket = _epoch_ms(engine), f"{_epoch_ms(engine)} / {window_ms}"
+    if engine == "duckdb":
+        bucket = f"{_epoch_ms(engine)} // {window_ms}"
+    pairs = (
+        f'SELECT "partyId" AS party, {bucket} - shift AS pair, MAX(CASE WHEN {first} THEN 1 ELSE 0 END) AS has1, '
+        f"MIN(CASE WHEN {first} AND shift = 0 THEN {millis} END) AS first1, "
+        f"MAX(CASE WHEN {first} AND shift = 0 THEN {millis} END) AS last1, "
+        f"MAX(CASE WHEN {second} AND shift = 0 THEN {millis} END) AS last2, "
+        f"MIN(CASE WHEN {second} AND shift = 1 THEN {millis} END) AS next2 "
+        f'FROM "{table}" {_unnest(engine, "ARRAY[0, 1]", "shifts", "shift")} '
+        f"""WHERE "eventType" IN ({_listed(names[:2])}){in_range} AND {included_sql(engine)} """
+        f'GROUP BY "partyId", {bucket} - shift')
+    parties = (f"SELECT party, MAX(has1) AS reached1, "
+               f"MAX(CASE WHEN first1 < last2 OR next2 - last1 <= {window_ms} THEN 1 ELSE 0 END) AS reached2 "
+               f"FROM ({pairs}) AS pairs GROUP BY party")
+    return f"SELECT SUM(reached1) AS reached1, SUM(reached2) AS reached2 FROM ({parties}) AS parties"
+
+
+def _attempts_funnel(engine: str, names: list[str], minutes: int, from_dttm: datetime | str | None,
+                     to_dttm: datetime | str | None, table: str) -> str:
+    """Three or more steps: every step-1 event starts an attempt; step k extends each attempt with its
+    earliest qualifying event, which is what makes the deepest chain findable by joins.
 
     The same shape runs on both engines, within what Druid 33 plans and
     answers correctly: joins are equalities on the party alone (the order and
@@ -116,15 +153,12 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
     UNION, which Druid runs only at the top level, where Superset's own query
     never leaves a dataset's SQL. Attempts that stall are carried to the last
     step with NULL times, so one aggregation counts every step, and UNNEST
-    turns that row into a row per step.
+    turns that row into a row per step. On Druid the Broker holds the attempts
+    (one row per step-1 event for each step).
     """
-    if engine not in ENGINES:
-        raise FunnelDefinitionError(f"engine {engine!r} is not one of {ENGINES}")
-    names = _steps_from(steps)
-    minutes = window_minutes_of(window_minutes)
     event_time = 'e."__time"'
     ctes = [f'attempts1 AS (SELECT "partyId" AS party, "__time" AS t1 FROM "{table}" '
-            f"""WHERE "eventType" = '{names[0]}'{_time_filter(from_dttm, to_dttm)})"""]
+            f"""WHERE "eventType" = '{names[0]}'{_time_filter(from_dttm, to_dttm)} AND {included_sql(engine)})"""]
     for number, name in enumerate(names[1:], start=2):
         carried = ", ".join(f"p.t{earlier}" for earlier in range(1, number))
         qualifies = (f"""e."eventType" = '{name}' AND {event_time} > p.t{number - 1} """
@@ -135,6 +169,7 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
             f"MIN(CASE WHEN {qualifies} THEN {event_time} END) AS t{number} "
             f'FROM "{table}" e JOIN attempts{number - 1} p ON p.party = e."partyId" '
             f"""WHERE e."eventType" IN ('{names[0]}', '{name}'){_time_filter(from_dttm, to_dttm, event_time)} """
+            f"AND {included_sql(engine, 'e')} "
             f"GROUP BY p.party, {carried})")
     last = len(names)
     reached = ", ".join(f"COUNT(DISTINCT CASE WHEN t{number} IS NOT NULL THEN party END) AS reached{number}"
@@ -150,6 +185,44 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
         f"  CAST({parties} AS DOUBLE) / NULLIF(reached1, 0) AS conversion_from_start,\n"
         f"  CAST({parties} AS DOUBLE) / NULLIF({previous}, 0) AS conversion_from_previous\n"
         f"FROM reached CROSS JOIN UNNEST(ARRAY[{numbers}]) AS steps(step_number)"
+    )
+
+
+def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | str = 1440,
+               from_dttm: datetime | str | None = None, to_dttm: datetime | str | None = None,
+               table: str = EVENTS_TABLE) -> str:
+    """SQL for an ordered funnel: one row per step with the parties that reached it.
+
+    A party reaches step k when, after one of its step-1 events, steps 2..k
+    follow in order (each strictly later than the one before) and all within
+    ``window_minutes`` of that step-1 event. Columns: ``step_number``, ``step``,
+    ``parties``, ``conversion_from_start``, ``conversion_from_previous``.
+
+    Two steps are counted by nested group-bys alone (``_first_two_steps``):
+    on Druid the Broker holds no per-party rows, at any size. Three or more
+    need the attempts (``_attempts_funnel``), which the Broker holds: a chain
+    of three relates three events of one party, and Druid SQL brings rows
+    together only by a join or a window (both held by the Broker) or in one
+    group, whose rows compare only with the group's aggregates; it has no
+    function that searches an array (its lambda expressions are native only),
+    and in Druid 33 UNNEST over a grouped subquery counts the raw rows.
+    """
+    if engine not in ENGINES:
+        raise FunnelDefinitionError(f"engine {engine!r} is not one of {ENGINES}")
+    names = _steps_from(steps)
+    minutes = window_minutes_of(window_minutes)
+    if len(names) > 2:
+        return _attempts_funnel(engine, names, minutes, from_dttm, to_dttm, table)
+    two = _first_two_steps(engine, names, minutes * 60_000, _time_filter(from_dttm, to_dttm), table)
+    parties = _case_by_step(["COALESCE(reached1, 0)", "COALESCE(reached2, 0)"])
+    previous = _case_by_step(["COALESCE(reached1, 0)", "COALESCE(reached1, 0)"])
+    step = _case_by_step([f"'{name}'" for name in names])
+    return (
+        f"WITH reached AS ({two})\n"
+        f"SELECT step_number, {step} AS step, {parties} AS parties,\n"
+        f"  CAST({parties} AS DOUBLE) / NULLIF(COALESCE(reached1, 0), 0) AS conversion_from_start,\n"
+        f"  CAST({parties} AS DOUBLE) / NULLIF({previous}, 0) AS conversion_from_previous\n"
+        f"FROM reached CROSS JOIN UNNEST(ARRAY[1, 2]) AS steps(step_number)"
     )
 
 
@@ -211,7 +284,7 @@ def retention_sql(engine: str, weeks: int | str = DEFAULT_RETENTION_WEEKS, table
     numbers = ", ".join(str(k) for k in offsets)
     return (
         f'WITH visitors AS (SELECT "partyId" AS party, MIN({week}) AS first_week, {seen} AS weeks '
-        f'FROM "{table}" GROUP BY "partyId"),\n'
+        f'FROM "{table}" WHERE {included_sql(engine)} GROUP BY "partyId"),\n'
         f"cohorts AS (SELECT first_week, COUNT(*) AS cohort_visitors, {returned}, "
         f"MAX(first_week) OVER () AS newest_week FROM visitors GROUP BY first_week)\n"
         f"SELECT {_week_start(engine, 'first_week')} AS cohort_week, weeks_since_first_visit,\n"
@@ -222,5 +295,21 @@ def retention_sql(engine: str, weeks: int | str = DEFAULT_RETENTION_WEEKS, table
     )
 
 
-JINJA_MACROS: dict[str, Callable[..., str]] = {"divolte_funnel": funnel_sql, "divolte_retention": retention_sql}
+def included_events_sql(engine: str, alias: str = "") -> str:
+    """The predicate of the events every dataset counts (``event_exclusion``), for ``engine``."""
+    if engine not in ENGINES:
+        raise MacroArgumentError(f"engine {engine!r} is not one of {ENGINES}")
+    return included_sql(engine, alias)
+
+
+def exclusion_reason_of(engine: str, alias: str = "") -> str:
+    """Why an event is left out ('corrupt', 'duplicate', 'bot'; NULL when included), for ``engine``."""
+    if engine not in ENGINES:
+        raise MacroArgumentError(f"engine {engine!r} is not one of {ENGINES}")
+    return exclusion_reason_sql(engine, alias)
+
+
+JINJA_MACROS: dict[str, Callable[..., str]] = {"divolte_funnel": funnel_sql, "divolte_retention": retention_sql,
+                                               "divolte_included": included_events_sql,
+                                               "divolte_exclusion_reason": exclusion_reason_of}
 """Macros by the name dataset SQL calls them with."""

@@ -33,6 +33,7 @@ from conftest import DEMO_END, DEMO_EVENTS, REPO, ProvisionedDemo, run_cli
 from superset_divolte import ground_truth, query_context
 from superset_divolte.assets import AssetLoader, dump_yaml, load_tree, resolve
 from superset_divolte.bundle import build_bundle, zip_bytes
+from superset_divolte.event_exclusion import REASON_NAMES, exclusion_reason, included_events
 from superset_divolte.event_store import write_events
 from superset_divolte.events import FUNNEL_STEPS, GeneratorSettings, generate_events
 from superset_divolte.superset_client import SupersetClient
@@ -71,10 +72,16 @@ DASHBOARDS = {"traffic-overview": "traffic_overview", "sessions-and-funnels": "s
 
 
 @pytest.fixture(scope="module")
-def records(demo: ProvisionedDemo) -> list[dict[str, Any]]:
+def written(demo: ProvisionedDemo) -> list[dict[str, Any]]:
     """The fixture's events, generated again: the same seed gives the same events the demo loaded."""
     return regenerated_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
                                                 end=datetime.fromisoformat(DEMO_END)), demo.ground_truth)
+
+
+@pytest.fixture(scope="module")
+def records(written: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fixture's included events: what every metric counts (docs/metrics.md, "Included events")."""
+    return included_events(written)
 
 
 @pytest.fixture(scope="module")
@@ -331,9 +338,9 @@ def test_bounce_rate_duration_and_conversion(runner: Runner, sessions: dict[str,
     checks = {
         "sessions_bounce_rate": ("bounce_rate", lambda fs: rate(sum(f.bounced for f in fs), len(fs)),
                                  truth["bounced_sessions"] / truth["sessions"]),
-        "sessions_average_duration": ("avg_duration_s",
-                                      lambda fs: sum(f.duration_s for f in fs) / len(fs) if fs else None,
-                                      truth["total_session_duration_s"] / truth["sessions"]),
+        "sessions_average_duration": ("avg_duration_ms",
+                                      lambda fs: 1000 * sum(f.duration_s for f in fs) / len(fs) if fs else None,
+                                      1000 * truth["total_session_duration_s"] / truth["sessions"]),
         "sessions_conversion_rate": ("conversion_rate", lambda fs: rate(sum(f.converted for f in fs), len(fs)),
                                      truth["converted_sessions"] / truth["sessions"]),
     }
@@ -383,10 +390,10 @@ def test_landing_and_exit_pages(runner: Runner, sessions: dict[str, ground_truth
     saved, whole = both_ranges(runner, "sessions_landing_pages")
     for result in (saved, whole):
         groups = by(starting(sessions, result), lambda f: f.landing_page)
-        assert {row["landing_page"]: (row["sessions"], row["bounce_rate"], row["avg_duration_s"],
+        assert {row["landing_page"]: (row["sessions"], row["bounce_rate"], row["avg_duration_ms"],
                                       row["conversion_rate"]) for row in result["data"]} == {
             page: (len(fs), pytest.approx(sum(f.bounced for f in fs) / len(fs)),
-                   pytest.approx(sum(f.duration_s for f in fs) / len(fs)),
+                   pytest.approx(1000 * sum(f.duration_s for f in fs) / len(fs)),
                    pytest.approx(sum(f.converted for f in fs) / len(fs)))
             for page, fs in groups.items()}
         assert [row["sessions"] for row in result["data"]] == sorted((len(fs) for fs in groups.values()), reverse=True)
@@ -513,6 +520,22 @@ def test_technology_clicks_over_time(runner: Runner, records: list[dict[str, Any
     assert dict(totals) == truth["clicks_by_technology"]
 
 
+def test_excluded_events_by_reason_equal_the_ground_truth(runner: Runner, written: list[dict[str, Any]],
+                                                          truth: dict[str, Any]) -> None:
+    saved, whole = both_ranges(runner, "traffic_excluded_events")
+    for result in (saved, whole):
+        reasons = Counter(exclusion_reason(r) for r in ground_truth.in_range(written, *bounds(result)))
+        assert column(result, "reason", "excluded_events") == {name: reasons[name] for name in REASON_NAMES
+                                                               if reasons[name]}, bounds(result)
+    assert column(whole, "reason", "excluded_events") == truth["excluded_events"]
+    assert all(truth["excluded_events"].values()), "the fixture holds events of every reason"
+    per_day = runner.run("traffic_excluded_events_per_day", WHOLE_SPAN)
+    shown = {(day_of(row["__time"]), row["reason"]): row["excluded_events"] for row in per_day["data"]}
+    expected = Counter((ground_truth.utc_day(r["timestamp"]), exclusion_reason(r))
+                       for r in ground_truth.in_range(written, *bounds(per_day)) if exclusion_reason(r))
+    assert shown == dict(expected)
+
+
 # --- the funnel dataset on hand-made events ---------------------------------------------------------------
 
 
@@ -537,7 +560,8 @@ def _handmade_events() -> list[dict[str, Any]]:
     events = []
     for party, steps in plan.items():
         for number, (event_type, offset) in enumerate(steps):
-            events.append({**template, "partyId": party, "sessionId": f"{party}-{number}", "eventType": event_type,
+            events.append({**template, "detectedDuplicate": False, "detectedCorruption": False,
+                           "userAgentType": "Browser", "partyId": party, "sessionId": f"{party}-{number}", "eventType": event_type,
                            "timestamp": t0 + offset, "clientTimestamp": t0 + offset, "firstInSession": True})
     return sorted(events, key=lambda e: e["timestamp"])
 

@@ -30,6 +30,7 @@ from test_content import (  # noqa: F401 - fixtures shared with the API tests
     records,
     sessions,
     tree_charts,
+    written,
 )
 
 def _layout_counts(kinds: tuple[str, ...]) -> dict[str, int]:

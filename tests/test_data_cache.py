@@ -8,6 +8,7 @@ moves to the new ground truth (a sum made in Python from the rows written); ``fo
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -101,3 +102,23 @@ def test_a_dashboards_own_refresh_asks_for_cached_data(client: SupersetClient) -
     assert match, "the page carries Superset's bootstrap data"
     conf = json.loads(html.unescape(match.group(1)))["common"]["conf"]
     assert conf["DASHBOARD_AUTO_REFRESH_MODE"] == "fetch"
+
+
+def logged_actions(server: SupersetServer) -> dict[str, int]:
+    """Rows of Superset's request log (its ``logs`` table) by action, read from the metadata database."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"file:{server.home.metadata_path}?mode=ro", uri=True)) as metadata:
+        return dict(metadata.execute("SELECT action, COUNT(*) FROM logs GROUP BY action").fetchall())
+
+
+def test_chart_data_requests_leave_no_row_in_the_request_log_while_the_rest_is_logged(
+        superset_server: SupersetServer, client: SupersetClient, sample: SampleTree) -> None:
+    dataset_id = client.find_id("dataset", sample.dataset)
+    before = logged_actions(superset_server)
+    for force in (True, False, False):
+        total(client, dataset_id, force=force)
+    assert logged_actions(superset_server) == before, "a chart-data request (or its SQL) was logged"
+    client.get_json(f"/api/v1/dataset/{dataset_id}")
+    grown = set(logged_actions(superset_server).items()) - set(before.items())
+    assert any(action.startswith("DatasetRestApi") for action, _ in grown), grown

@@ -1,14 +1,16 @@
-"""The event generator: deterministic, sized as asked, and true to Divolte's session rule."""
+"""The event generator: deterministic, sized as asked, true to Divolte's session rule, with Divolte's
+flagged events and robots at realistic rates."""
 
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
 import pytest
 
 from superset_divolte import ground_truth
+from superset_divolte.event_exclusion import ROBOT_TYPE, exclusion_reason, included_events
 from superset_divolte.event_schema import field_names
 from superset_divolte.events import (SESSION_TIMEOUT_MS, TECHNOLOGIES, GeneratorSettings, generate_events,
                                      live_events)
@@ -38,7 +40,7 @@ def test_size_and_fields_follow_the_request_and_the_schema(records: list[dict]) 
 
 def test_sessions_follow_the_30_minute_rule(records: list[dict]) -> None:
     by_party: dict[str, list[dict]] = defaultdict(list)
-    for record in records:
+    for record in included_events(records):
         by_party[record["partyId"]].append(record)
     first_flags: dict[str, int] = defaultdict(int)
     for events in by_party.values():
@@ -65,6 +67,40 @@ def test_traffic_has_returning_visitors_funnel_drop_off_and_differing_variants(r
     rates = {variant: cells["visitors"]["converted"] / cells["visitors"]["exposed"]
              for variant, cells in truth["experiments"]["pricing-cta"].items()}
     assert rates["treatment"] > rates["control"] * 1.1
+
+
+def test_flagged_events_and_robots_come_at_realistic_rates(records: list[dict]) -> None:
+    reasons = Counter(exclusion_reason(record) for record in records)
+    share = {reason: count / len(records) for reason, count in reasons.items()}
+    assert 0.006 < share["duplicate"] < 0.015, share
+    assert 0.001 < share["corrupt"] < 0.005, share
+    assert 0.03 < share["bot"] < 0.08, share
+    truth = ground_truth.compute(records)
+    assert truth["excluded_events"] == {name: reasons[name] for name in ("corrupt", "duplicate", "bot")}
+    assert truth["rows"] == len(records) and truth["events"] == reasons[None]
+
+
+def test_a_duplicate_is_a_later_copy_of_an_event_received_before(records: list[dict]) -> None:
+    originals = {(r["partyId"], r["sessionId"], r["eventId"]): r for r in records if not r["detectedDuplicate"]}
+    assert len(originals) == sum(1 for r in records if not r["detectedDuplicate"]), "event ids are unique"
+    copies = [r for r in records if r["detectedDuplicate"]]
+    assert copies
+    for copy in copies:
+        original = originals[(copy["partyId"], copy["sessionId"], copy["eventId"])]
+        assert 0 < copy["timestamp"] - original["timestamp"] <= 6 * 120_000
+        assert {k: v for k, v in copy.items() if k not in ("timestamp", "detectedDuplicate")} == \
+            {k: v for k, v in original.items() if k not in ("timestamp", "detectedDuplicate")}
+    assert all(r["eventId"].startswith(r["pageViewId"]) for r in records)
+
+
+def test_corrupt_events_are_custom_events_and_robots_only_crawl(records: list[dict]) -> None:
+    assert not [r for r in records if r["detectedCorruption"] and (r["firstInSession"] or r["eventType"] == "pageView")]
+    robots = [r for r in records if r["userAgentType"] == ROBOT_TYPE]
+    assert {r["eventType"] for r in robots} == {"pageView"}
+    assert not any(r["experiment"] or r["utmCampaign"] or r["technology"] for r in robots)
+    robot_parties = {r["partyId"] for r in robots}
+    assert all(r["userAgentType"] == ROBOT_TYPE for r in records if r["partyId"] in robot_parties)
+    assert len(robots) / len(robot_parties) > 10, "robots crawl many pages"
 
 
 def _event(party: str, event_type: str, minute: int) -> dict:

@@ -46,7 +46,7 @@ def test_streamed_truth_equals_a_recount_of_the_records_and_of_the_written_file(
             "--sink", f"duckdb:///{database}", "--ground-truth", str(truth_file))
     written = json.loads(truth_file.read_text())
     stored = _records_of(database)
-    assert len(stored) == written["events"] == 30_000
+    assert len(stored) == written["rows"] == 30_000
     assert _as_json(ground_truth.compute(stored)) == written, "the truth file disagrees with the DuckDB file"
     records = generate_events(GeneratorSettings(seed=5, events=30_000, days=7, end=datetime.fromisoformat(END)))
     assert _as_json(ground_truth.compute(records)) == written, "the truth file disagrees with the records"

@@ -12,6 +12,7 @@ from scipy import stats
 
 from browser import browser_page, log_in, screenshot
 from conftest import DEMO_END, DEMO_EVENTS, ProvisionedDemo
+from superset_divolte.event_exclusion import included_events
 from superset_divolte.events import GeneratorSettings, generate_events
 from superset_divolte.ground_truth import CONVERSION_EVENT
 from superset_divolte.superset_client import SupersetClient
@@ -22,7 +23,8 @@ EXPERIMENT = "pricing-cta"
 UNITS = ("visitors", "sessions")
 ALPHA = 0.05
 MIXING_SCALE = 0.1
-"""The chart's defaults: significance level and the mixture's log-odds scale."""
+TUNED_UPLIFT = 0.1
+"""The chart's defaults: significance level, the broad mixture's log-odds scale, the tuned uplift."""
 HOUR_MS = 3_600_000
 
 
@@ -37,8 +39,8 @@ def hourly_looks(demo: ProvisionedDemo) -> dict[str, list[list[tuple[str, int, i
 
     The demo's events generated again (same seed and settings), checked against its written ground truth.
     """
-    events = generate_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
-                                               end=datetime.fromisoformat(DEMO_END)))
+    events = included_events(generate_events(GeneratorSettings(seed=42, events=DEMO_EVENTS, days=14,
+                                                               end=datetime.fromisoformat(DEMO_END))))
     first: dict[tuple[str, str, str], int] = {}
     converted: set[tuple[str, str, str]] = set()
     for event in events:
@@ -107,7 +109,8 @@ def test_experiments_dashboard_shows_the_ground_truth_and_a_sound_verdict(
         assert reading.variants["control"].is_control
         treatment = reading.variants["treatment"]
         assert treatment.p_value == pytest.approx(_z_test_p(truth["treatment"], truth["control"]), rel=1e-9)
-        reference = case_reference(reading.unit, hourly_looks[reading.unit], "control", ALPHA, MIXING_SCALE, {})
+        reference = case_reference(reading.unit, hourly_looks[reading.unit], "control", ALPHA, MIXING_SCALE, {},
+                                   TUNED_UPLIFT)
         expected = reference["expected"]["treatment"]
         assert treatment.always_valid_p == pytest.approx(expected["always_valid_p"], rel=1e-9, abs=1e-15)
         assert treatment.uplift_interval == pytest.approx(tuple(expected["uplift_interval"]), rel=1e-9)

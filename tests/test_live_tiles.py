@@ -12,6 +12,7 @@ from test_content import (  # noqa: F401 - fixtures shared with the content test
     records,
     runner,
     tree_charts,
+    written,
 )
 
 

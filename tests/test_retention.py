@@ -27,6 +27,7 @@ from test_content import (  # noqa: F401 - fixtures shared with the content test
     records,
     runner,
     tree_charts,
+    written,
 )
 
 SIX_WEEKS_DAYS = 42

@@ -1,94 +1,36 @@
 """The sample site (the stack's `app` service) in real Chromium, with a recording stand-in for Divolte.
 
-The pages are served from stack/app/site as nginx serves them (clean URLs); the collector's
-divolte.js is replaced by a stand-in that records each ``divolte.signal(type, parameters)``.
-The expected event types and parameters come from superset_divolte/events.py, the
-definitions the dashboards count.
+The pages are served from stack/app/site as nginx serves them (clean URLs), the collector's divolte.js
+replaced by a stand-in that records each ``divolte.signal(type, parameters)`` (tests/sample_site.py). The
+expected event types and parameters come from superset_divolte/events.py, the definitions the dashboards
+count. tests/pipeline/test_end_to_end.py sends such recorded events through Kafka and Druid to the charts.
 """
 
 from __future__ import annotations
 
-import json
-import mimetypes
-from pathlib import Path
+import re
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS
-from conftest import REPO
+from sample_site import (SITE_ORIGIN, chromium, new_visitor, open_page, recorded, sent, variant_of,
+                         wait_for_page_view, walk_the_funnel)
+from superset_divolte.collector import collected_event
 from superset_divolte.events import EXPERIMENT, FUNNEL_STEPS, TECHNOLOGIES, VARIANTS
-
-SITE = REPO / "stack" / "app" / "site"
-SITE_ORIGIN = "http://localhost:8090"
-COLLECTOR_TAG = "http://localhost:8290/divolte.js"
-RECORDING_DIVOLTE = """
-window.divolte = {
-  signal: function (type, parameters) {
-    var events = JSON.parse(sessionStorage.getItem('recorded') || '[]');
-    events.push({type: type, parameters: parameters || {}, path: location.pathname});
-    sessionStorage.setItem('recorded', JSON.stringify(events));
-  },
-  whenCommitted: function (callback) { setTimeout(callback, 0); }
-};
-"""
-
-
-def _site_file(path: str) -> Path | None:
-    """What nginx's ``try_files $uri $uri.html $uri/`` (index.html) answers for ``path``."""
-    relative = path.lstrip("/")
-    for candidate in (SITE / relative, SITE / f"{relative}.html", SITE / relative / "index.html"):
-        if candidate.is_file() and SITE in candidate.resolve().parents:
-            return candidate
-    return None
-
-
-def _serve(route: Any) -> None:
-    url = route.request.url
-    if url == COLLECTOR_TAG:
-        route.fulfill(status=200, content_type="application/javascript", body=RECORDING_DIVOLTE)
-        return
-    parts = urlsplit(url)
-    found = _site_file(parts.path) if f"{parts.scheme}://{parts.netloc}" == SITE_ORIGIN else None
-    if found is None:
-        route.fulfill(status=404, body="not found")
-        return
-    content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-    route.fulfill(status=200, content_type=content_type, body=found.read_bytes())
+from superset_divolte.kafka_sink import decode_event, encode_event, load_schema
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 def visitor(browser: Any) -> Iterator[Any]:
     """A new visitor: a fresh browser context (own storage), every request answered locally."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    context.route("**/*", _serve)
-    page = context.new_page()
-    try:
+    with new_visitor(browser) as page:
         yield page
-    finally:
-        context.close()
-
-
-def recorded(page: Any) -> list[dict[str, Any]]:
-    return json.loads(page.evaluate("sessionStorage.getItem('recorded') || '[]'"))
-
-
-def open_page(page: Any, path: str) -> None:
-    page.goto(f"{SITE_ORIGIN}{path}")
-    wait_for_page_view(page, path)
 
 
 def test_each_logo_click_sends_one_click_with_its_technology(visitor: Any) -> None:
@@ -99,34 +41,18 @@ def test_each_logo_click_sends_one_click_with_its_technology(visitor: Any) -> No
     clicks = ["kafka", "druid", "kafka", "superset", "divolte"]
     for technology in clicks:
         visitor.click(f"[data-technology={technology}]")
-    events = recorded(visitor)
+    events = sent(visitor)
     assert events == [{"type": "pageView", "parameters": {}, "path": "/"}] + [
         {"type": "click", "parameters": {"technology": technology}, "path": "/"} for technology in clicks]
 
 
-def wait_for_page_view(page: Any, path: str) -> None:
-    page.wait_for_function("JSON.parse(sessionStorage.getItem('recorded') || '[]')"
-                           f".some(e => e.type === 'pageView' && e.path === '{path}')")
-
-
-def walk_the_funnel(page: Any) -> None:
-    open_page(page, "/pricing")
-    with page.expect_navigation():
-        page.click("#cta")
-    wait_for_page_view(page, "/signup")
-    with page.expect_navigation():
-        page.click("#signup-form button[type=submit]")
-    wait_for_page_view(page, "/welcome")
-    page.click("#buy")
-
-
 def test_the_funnel_sends_its_steps_in_order_with_the_visitors_variant(visitor: Any) -> None:
     walk_the_funnel(visitor)
-    events = recorded(visitor)
+    events = sent(visitor)
     steps = [event["type"] for event in events if event["type"] != "pageView"]
     assert tuple(steps) == FUNNEL_STEPS
     assert [event["path"] for event in events if event["type"] == "pageView"] == ["/pricing", "/signup", "/welcome"]
-    variant = visitor.evaluate("localStorage.getItem('superset-divolte.variant')")
+    variant = variant_of(visitor)
     assert variant in VARIANTS
     enrolled = {"experiment": EXPERIMENT, "variant": variant}
     # The first pricing pageView comes before the visitor is enrolled; every later event carries the variant.
@@ -148,20 +74,47 @@ def test_a_visitor_keeps_the_variant_and_sees_its_call_to_action(visitor: Any) -
         assert visitor.locator("#cta").inner_text() == cta
     open_page(visitor, "/")
     visitor.click("[data-technology=druid]")
-    assert recorded(visitor)[-1] == {"type": "click", "path": "/",
-                                     "parameters": {"technology": "druid", "experiment": EXPERIMENT,
-                                                    "variant": variant}}
+    assert sent(visitor)[-1] == {"type": "click", "path": "/",
+                                 "parameters": {"technology": "druid", "experiment": EXPERIMENT, "variant": variant}}
 
 
 def test_variants_are_assigned_per_visitor_and_both_occur(browser: Any) -> None:
     seen = set()
     for _ in range(40):
-        context = browser.new_context()
-        context.route("**/*", _serve)
-        page = context.new_page()
-        open_page(page, "/pricing")
-        seen.add(page.evaluate("document.body.getAttribute('data-variant')"))
-        context.close()
+        with new_visitor(browser) as page:
+            open_page(page, "/pricing")
+            seen.add(page.evaluate("document.body.getAttribute('data-variant')"))
         if seen == set(VARIANTS):
             break
     assert seen == set(VARIANTS)
+
+
+DIVOLTE_ID = re.compile(r"0:[0-9a-z]+:[A-Za-z0-9_-]{32}")
+
+
+def test_recorded_signals_become_the_records_divolte_writes(visitor: Any) -> None:
+    """One visitor's signals, mapped as the collector maps them, are schema records of one party and session."""
+    visitor.goto(f"{SITE_ORIGIN}/?utm_source=newsletter&utm_medium=email&utm_campaign=november-digest")
+    wait_for_page_view(visitor, "/")
+    visitor.click("[data-technology=kafka]")
+    walk_the_funnel(visitor, "signupStart")
+    records = [collected_event(signal, signal["clientTimestamp"], "127.0.0.1") for signal in recorded(visitor)]
+    schema = load_schema()
+    assert [decode_event(encode_event(record, schema), schema) for record in records] == records
+    assert [(r["eventType"], r["locationPath"], r["technology"], r["variant"] is not None) for r in records] == [
+        ("pageView", "/", None, False), ("click", "/", "kafka", False), ("pageView", "/pricing", None, False),
+        ("pricingView", "/pricing", None, True), ("signupStart", "/pricing", None, True),
+        ("pageView", "/signup", None, True)]
+    assert [r["firstInSession"] for r in records] == [True] + [False] * 5
+    assert len({r["partyId"] for r in records}) == len({r["sessionId"] for r in records}) == 1
+    assert all(DIVOLTE_ID.fullmatch(r[key]) for r in records for key in ("partyId", "sessionId", "pageViewId"))
+    page_views = [r["pageViewId"] for r in records if r["eventType"] == "pageView"]
+    assert len(set(page_views)) == 3 and [r["pageViewId"] for r in records] == [page_views[i] for i in
+                                                                                (0, 0, 1, 1, 1, 2)]
+    assert [(r["utmSource"], r["utmMedium"], r["utmCampaign"]) for r in records[:2]] == [
+        ("newsletter", "email", "november-digest")] * 2 and records[2]["utmSource"] is None
+    # /pricing was typed in; /signup was reached by a click on it.
+    assert [(r["referer"], r["refererHost"]) for r in records[2::3]] == [
+        (None, None), (f"{SITE_ORIGIN}/pricing", "localhost")]
+    assert all(r["experiment"] == EXPERIMENT for r in records[3:])
+    assert all(r["userAgentString"] and "Chrome" in r["userAgentString"] for r in records)

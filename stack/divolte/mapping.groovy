@@ -16,6 +16,7 @@ mapping {
   map partyId() onto 'partyId'
   map sessionId() onto 'sessionId'
   map pageViewId() onto 'pageViewId'
+  map eventId() onto 'eventId'
   map eventType() onto 'eventType'
 
   map userAgentString() onto 'userAgentString'

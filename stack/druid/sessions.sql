@@ -2,7 +2,8 @@
 -- The sessions that started in [?, ?) (epoch ms), by the start Divolte encodes in the session id
 -- ("0:<epoch ms in base36>:<random>", made at the session's first event). Their events are all at or
 -- after that start, so the scan begins there (the third parameter, the same start) and needs no end:
--- a session is whole however long it lasted.
+-- a session is whole however long it lasted. Only included events count: {included_events} is replaced by
+-- the one predicate of superset_divolte.event_exclusion (docs/metrics.md, "Included events").
 SELECT
   "sessionId",
   PARSE_LONG(REGEXP_EXTRACT("sessionId", '^0:([0-9a-z]+):', 1), 36) AS "session_start_ms",
@@ -24,6 +25,7 @@ SELECT
   EARLIEST_BY("userAgentOsFamily", "__time", 128) FILTER (WHERE "firstInSession" = 'true') AS "userAgentOsFamily"
 FROM "clickstream"
 WHERE "__time" >= MILLIS_TO_TIMESTAMP(?)
+  AND {included_events}
   AND PARSE_LONG(REGEXP_EXTRACT("sessionId", '^0:([0-9a-z]+):', 1), 36) >= ?
   AND PARSE_LONG(REGEXP_EXTRACT("sessionId", '^0:([0-9a-z]+):', 1), 36) < ?
 GROUP BY "sessionId"

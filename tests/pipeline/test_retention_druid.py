@@ -12,6 +12,7 @@ import yaml
 
 from superset_divolte.assets import AssetLoader, resolve
 from superset_divolte.druid_client import DruidClient, supervisor_spec
+from superset_divolte.event_exclusion import included_events
 from superset_divolte.events import GeneratorSettings, generate_events
 from superset_divolte.ground_truth import funnel_counts
 from superset_divolte.ground_truth_retention import retention_cohorts
@@ -45,7 +46,7 @@ def druid_events(stack: LocalStack, druid: DruidClient, say: Callable[[str], Non
     events = generate_events(GeneratorSettings(seed=23, events=EVENTS, days=35, end=END))
     assert produce_records(stack.kafka_bootstrap, name, events) == EVENTS
     druid.wait_for_count(name, EVENTS, 300.0, progress=say)
-    return name, events
+    return name, included_events(events)
 
 
 def test_retention_on_druid_equals_the_ground_truth_over_five_weeks(

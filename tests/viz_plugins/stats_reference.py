@@ -107,6 +107,21 @@ CASES: list[tuple[str, list[list[Row]], str, float, float, dict[str, float]]] = 
     ),
 ]
 
+TUNED_UPLIFT = 0.1
+"""The chart's default: the relative uplift the pair test's point masses sit at."""
+BROAD_WEIGHT = 0.2
+"""Prior mass of the beta component of the pair test (the rest: half at each tuned share)."""
+
+# Cases of the pair test's other settings: (case, tuned uplift); 0 leaves the beta prior alone.
+UPLIFT_CASES: list[tuple[tuple[str, list[list[Row]], str, float, float, dict[str, float]], float]] = [
+    (("typical two arms, beta prior only", [[("control", 10_000, 500), ("B", 10_000, 560)]], "control", 0.05, 0.1,
+      {}), 0.0),
+    (("clear winner, tuned to 25%", [[("control", 20_000, 2_000), ("B", 20_000, 2_300)]], "control", 0.05, 0.1,
+      {}), 0.25),
+    (("unbalanced 9:1, tuned to 5%", [[("control", 45_000, 2_250), ("B", 5_000, 290)]], "control", 0.05, 0.15,
+      {"control": 9}), 0.05),
+]
+
 NORMAL_CDF_POINTS = [-37.5, -20.0, -10.0, -6.0, -5.7, -3.0, -1.0, -0.67, 0.0, 0.5, 0.7, 1.96, 5.0, 8.0]
 NORMAL_QUANTILE_POINTS = [1e-300, 1e-20, 1e-8, 0.001, 0.01, 0.02425, 0.025, 0.3, 0.5, 0.8, 0.975, 0.995, 1 - 1e-12]
 BETA_CDF_POINTS = [
@@ -159,13 +174,41 @@ def log_evidence(counts: list[int], shares: list[float], scale: float) -> float:
     )
 
 
-def share_interval(first: int, second: int, null: float, alpha: float, scale: float) -> list[float]:
-    """Null shares q where the beta-binomial mixture over Bin(q) stays below 1/alpha, by Brent's method."""
+def tuned_share(null: float, ratio: float) -> float:
+    """Share of the first arm among converters when its rate is `ratio` times the second's (Bayes' rule)."""
+    return float(null * ratio / (null * ratio + (1 - null)))
+
+
+def log_pair_mixture(first: int, second: int, null: float, scale: float, uplift: float) -> float:
+    """log pmf of `first` of `first + second` under the pair test's mixing prior, with SciPy's pmfs.
+
+    BROAD_WEIGHT on a beta-binomial around the null share, the rest split between two binomials
+    at the shares where the first arm's rate is (1 + uplift) and 1 / (1 + uplift) times the second's.
+    """
+    total = first + second
+    m = concentration([null, 1 - null], scale)
+    broad = float(stats.betabinom.logpmf(first, total, m * null, m * (1 - null)))
+    if uplift <= 0:
+        return broad
+    ratios = (1 + uplift, 1 / (1 + uplift))
+    points = [float(stats.binom.logpmf(first, total, tuned_share(null, ratio))) for ratio in ratios]
+    weights = [BROAD_WEIGHT, (1 - BROAD_WEIGHT) / 2, (1 - BROAD_WEIGHT) / 2]
+    return float(special.logsumexp([broad, *points], b=weights))
+
+
+def pair_log_evidence(first: int, second: int, null: float, scale: float, uplift: float) -> float:
+    """log of the pair test's mixture over the binomial pmf at the null share; 0 without converters."""
+    if first + second == 0:
+        return 0.0
+    return log_pair_mixture(first, second, null, scale, uplift) - float(stats.binom.logpmf(first, first + second, null))
+
+
+def share_interval(first: int, second: int, null: float, alpha: float, scale: float, uplift: float) -> list[float]:
+    """Null shares q where the pair mixture over Bin(q) stays below 1/alpha, by Brent's method."""
     total = first + second
     if total == 0:
         return [0.0, 1.0]
-    m = concentration([null, 1 - null], scale)
-    log_mixture = float(stats.betabinom.logpmf(first, total, m * null, m * (1 - null)))
+    log_mixture = log_pair_mixture(first, second, null, scale, uplift)
 
     def excess(q: float) -> float:
         return float(stats.binom.logpmf(first, total, q)) - log_mixture - math.log(alpha)
@@ -178,14 +221,14 @@ def share_interval(first: int, second: int, null: float, alpha: float, scale: fl
 
 
 def pair(looks: list[dict[str, Variant]], first: str, second: str, shares: dict[str, float],
-         alpha: float, scale: float) -> dict[str, Any]:
+         alpha: float, scale: float, uplift: float) -> dict[str, Any]:
     """Running maximum of the evidence and running intersection of the intervals over the looks."""
     null = shares[first] / (shares[first] + shares[second])
     evidence, lower, upper = 0.0, 0.0, 1.0
     for look in looks:
         x, y = look[first]["converted"], look[second]["converted"]
-        evidence = max(evidence, log_evidence([x, y], [null, 1 - null], scale))
-        low, high = share_interval(x, y, null, alpha, scale)
+        evidence = max(evidence, pair_log_evidence(x, y, null, scale, uplift))
+        low, high = share_interval(x, y, null, alpha, scale, uplift)
         lower, upper = max(lower, low), min(upper, high)
     converted = looks[-1][first]["converted"] + looks[-1][second]["converted"]
     significant = evidence >= math.log(1 / alpha)
@@ -261,7 +304,7 @@ def _verdict(arms: list[str], control: str, tests: dict[tuple[str, str], dict[st
 
 
 def case_reference(name: str, looks: list[list[Row]], control: str, alpha: float, scale: float,
-                   weights: dict[str, float]) -> dict[str, Any]:
+                   weights: dict[str, float], tuned_uplift: float = TUNED_UPLIFT) -> dict[str, Any]:
     """Expected values of one case."""
     totals: dict[str, list[int]] = {}
     for look in looks:
@@ -276,7 +319,8 @@ def case_reference(name: str, looks: list[list[Row]], control: str, alpha: float
     shares = {arm: raw[arm] / sum(raw.values()) for arm in arms}
     pairs = len(arms) * (len(arms) - 1) // 2
     comparison_alpha = alpha / max(1, pairs)
-    tests = {(a, b): pair(history, a, b, shares, comparison_alpha, scale) for a in arms for b in arms if a != b}
+    tests = {(a, b): pair(history, a, b, shares, comparison_alpha, scale, tuned_uplift)
+             for a in arms for b in arms if a != b}
     final = history[-1]
     best = probability_best([final[arm] for arm in arms])
     srm_p = None
@@ -310,6 +354,7 @@ def case_reference(name: str, looks: list[list[Row]], control: str, alpha: float
         "control": control,
         "alpha": alpha,
         "mixing_scale": scale,
+        "tuned_uplift": tuned_uplift,
         "weights": weights,
         "comparison_alpha": comparison_alpha,
         "arms": arms,
@@ -327,7 +372,8 @@ def reference_table() -> dict[str, Any]:
         "normal_cdf": [[x, float(special.ndtr(x))] for x in NORMAL_CDF_POINTS],
         "normal_quantile": [[p, float(special.ndtri(p))] for p in NORMAL_QUANTILE_POINTS],
         "beta_cdf": [[x, a, b, float(special.betainc(a, b, x))] for x, a, b in BETA_CDF_POINTS],
-        "cases": [case_reference(*case) for case in CASES],
+        "cases": [case_reference(*case) for case in CASES]
+        + [case_reference(*case, tuned_uplift=uplift) for case, uplift in UPLIFT_CASES],
     }
 
 

@@ -140,11 +140,11 @@ function describeLeftOut(arms) {
 function plural(n, noun) {
   return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
-function SideNotes({ result }) {
+function SideNotes({ result, tunedUplift }) {
   const srm = result.sampleRatio;
   const arms = result.variants.length;
   const pairs = arms * (arms - 1) / 2;
-  return /* @__PURE__ */ react_default.createElement("div", { style: { ...muted, marginTop: 8 } }, srm ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-srm", "data-value": String(srm.pValue), "data-passed": String(srm.passed) }, "Split check ", srm.passed ? "passed" : "FAILED", ": observed", " ", srm.observed.map((v) => `${v.name} ${formatPercent(v.share, 1)}`).join(", "), ", intended", " ", srm.observed.map((v) => formatPercent(v.intendedShare, 1)).join(" / "), " (sequential, p =", " ", formatPValue(srm.pValue), ").") : null, result.leftOut.length > 0 ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-left-out" }, "Left out of every test: ", describeLeftOut(result.leftOut), ".") : null, /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-footnote" }, "α = ", result.alpha, pairs > 1 ? `, split over ${pairs} pairs of arms` : "", ". Exact mixture test replayed over", " ", plural(result.looks, "hourly look"), " from the start: a verdict once reached stays. Shaded: an uplift too small to matter."), result.warnings.map((warning) => /* @__PURE__ */ react_default.createElement("div", { key: warning, "data-test": "experiment-warning", style: { color: "rgb(200, 60, 60)" } }, warning)));
+  return /* @__PURE__ */ react_default.createElement("div", { style: { ...muted, marginTop: 8 } }, srm ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-srm", "data-value": String(srm.pValue), "data-passed": String(srm.passed) }, "Split check ", srm.passed ? "passed" : "FAILED", ": observed", " ", srm.observed.map((v) => `${v.name} ${formatPercent(v.share, 1)}`).join(", "), ", intended", " ", srm.observed.map((v) => formatPercent(v.intendedShare, 1)).join(" / "), " (sequential, p =", " ", formatPValue(srm.pValue), ").") : null, result.leftOut.length > 0 ? /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-left-out" }, "Left out of every test: ", describeLeftOut(result.leftOut), ".") : null, /* @__PURE__ */ react_default.createElement("div", { "data-test": "experiment-footnote" }, "α = ", result.alpha, pairs > 1 ? `, split over ${pairs} pairs of arms` : "", ". Exact mixture test", tunedUplift > 0 ? `, tuned to a ${formatPercent(tunedUplift, 1)} uplift,` : "", " replayed over", " ", plural(result.looks, "hourly look"), " from the start: a verdict once reached stays. Shaded: an uplift too small to matter."), result.warnings.map((warning) => /* @__PURE__ */ react_default.createElement("div", { key: warning, "data-test": "experiment-warning", style: { color: "rgb(200, 60, 60)" } }, warning)));
 }
 function ForecastLine({ forecast }) {
   const { days, arm } = forecast;
@@ -212,7 +212,7 @@ function ExperimentChart(props) {
       result.forecast ? /* @__PURE__ */ react_default.createElement(ForecastLine, { forecast: result.forecast }) : null
     ),
     /* @__PURE__ */ react_default.createElement("div", { style: { flex: "1 1 auto", minHeight: 0 } }, /* @__PURE__ */ react_default.createElement("table", { "data-test": "experiment-variants", style: { borderCollapse: "collapse", width: "100%", height: "100%", maxHeight: "100%" } }, /* @__PURE__ */ react_default.createElement("thead", null, /* @__PURE__ */ react_default.createElement(HeaderRow, { unit, level, layout })), /* @__PURE__ */ react_default.createElement("tbody", null, result.variants.map((variant) => /* @__PURE__ */ react_default.createElement(VariantRow, { key: variant.name, variant, margin: settings.practicalEffect, layout }))))),
-    /* @__PURE__ */ react_default.createElement(SideNotes, { result })
+    /* @__PURE__ */ react_default.createElement(SideNotes, { result, tunedUplift: settings.tunedUplift })
   );
 }
 
@@ -491,6 +491,7 @@ function gaussLegendre(order) {
 var GAUSS_LEGENDRE_12 = gaussLegendre(12);
 
 // experiment-chart/src/sequential.ts
+var BROAD_WEIGHT = 0.2;
 function mixtureConcentration(shares, scale) {
   const smallest = Math.min(...shares);
   return 1 / (scale * scale * smallest * (1 - smallest));
@@ -524,14 +525,38 @@ function bisect(f, low, high) {
   }
   return (lo + hi) / 2;
 }
-function shareConfidenceSequence(first, second, nullShare, alpha, scale) {
-  const total = first + second;
-  if (total === 0) return [0, 1];
-  const m = mixtureConcentration([nullShare, 1 - nullShare], scale);
+function tunedShares(nullShare, uplift) {
+  const up = nullShare * (1 + uplift) / (nullShare * (1 + uplift) + 1 - nullShare);
+  const down = nullShare / (nullShare + (1 - nullShare) * (1 + uplift));
+  return [down, up];
+}
+function logSumExp(values) {
+  const top = Math.max(...values);
+  if (top === -Infinity) return -Infinity;
+  return top + Math.log(values.reduce((sum, v) => sum + Math.exp(v - top), 0));
+}
+function pairLogMarginal(first, second, nullShare, mixing) {
+  const m = mixtureConcentration([nullShare, 1 - nullShare], mixing.scale);
   const a = m * nullShare;
   const b = m * (1 - nullShare);
-  const logMarginal = logGamma(a + first) + logGamma(b + second) - logGamma(m + total) - logGamma(a) - logGamma(b) + logGamma(m);
-  const floor = logMarginal - Math.log(1 / alpha);
+  const broad = logGamma(a + first) + logGamma(b + second) - logGamma(m + first + second) - logGamma(a) - logGamma(b) + logGamma(m);
+  if (!(mixing.tunedUplift > 0)) return broad;
+  const [down, up] = tunedShares(nullShare, mixing.tunedUplift);
+  const half = Math.log((1 - BROAD_WEIGHT) / 2);
+  return logSumExp([
+    Math.log(BROAD_WEIGHT) + broad,
+    half + binaryLogLikelihood(first, second, down),
+    half + binaryLogLikelihood(first, second, up)
+  ]);
+}
+function pairLogEvidence(first, second, nullShare, mixing) {
+  if (first + second === 0) return 0;
+  return pairLogMarginal(first, second, nullShare, mixing) - binaryLogLikelihood(first, second, nullShare);
+}
+function shareConfidenceSequence(first, second, nullShare, alpha, mixing) {
+  const total = first + second;
+  if (total === 0) return [0, 1];
+  const floor = pairLogMarginal(first, second, nullShare, mixing) - Math.log(1 / alpha);
   const excess = (q) => binaryLogLikelihood(first, second, q) - floor;
   const mode = first / total;
   const lower = excess(0) >= 0 ? 0 : bisect(excess, 0, mode);
@@ -542,7 +567,7 @@ function upliftFromShare(q, nullShare) {
   if (q >= 1) return Infinity;
   return q * (1 - nullShare) / (nullShare * (1 - q)) - 1;
 }
-function daysToDecision(pair, alpha, scale, horizonDays = 365) {
+function daysToDecision(pair, alpha, mixing, horizonDays = 365) {
   const { first, second, nullShare } = pair;
   if (first.exposed <= 0 || second.exposed <= 0) return null;
   const rates = [first.converted / first.exposed, second.converted / second.exposed];
@@ -552,7 +577,7 @@ function daysToDecision(pair, alpha, scale, horizonDays = 365) {
       first.converted + day * first.unitsPerDay * rates[0],
       second.converted + day * second.unitsPerDay * rates[1]
     ];
-    if (mixtureLogEvidence(converted, [nullShare, 1 - nullShare], scale) >= threshold) return day;
+    if (pairLogEvidence(converted[0], converted[1], nullShare, mixing) >= threshold) return day;
   }
   return null;
 }
@@ -565,6 +590,7 @@ var DEFAULT_SETTINGS = {
   minSamplePerVariant: 1e3,
   practicalEffect: 0.1,
   mixingScale: 0.1,
+  tunedUplift: 0.1,
   intendedWeights: {},
   srmAlpha: 1e-3
 };
@@ -688,12 +714,15 @@ function intendedShares(names, weights) {
   const total = raw.reduce((sum, w) => sum + w, 0);
   return raw.map((w) => w / total);
 }
+function pairMixing(settings) {
+  return { tunedUplift: settings.tunedUplift, scale: settings.mixingScale };
+}
 var PairReplay = class {
-  constructor(i, j, shares, alpha, scale) {
+  constructor(i, j, shares, alpha, mixing) {
     this.i = i;
     this.j = j;
     this.alpha = alpha;
-    this.scale = scale;
+    this.mixing = mixing;
     this.logEvidence = 0;
     this.share = [0, 1];
     this.nullShare = shares[i] / (shares[i] + shares[j]);
@@ -701,9 +730,9 @@ var PairReplay = class {
   add(look) {
     const first = look[this.i].converted;
     const second = look[this.j].converted;
-    const null2 = [this.nullShare, 1 - this.nullShare];
-    this.logEvidence = Math.max(this.logEvidence, mixtureLogEvidence([first, second], null2, this.scale));
-    const interval = shareConfidenceSequence(first, second, this.nullShare, this.alpha, this.scale);
+    const evidence = pairLogEvidence(first, second, this.nullShare, this.mixing);
+    this.logEvidence = Math.max(this.logEvidence, evidence);
+    const interval = shareConfidenceSequence(first, second, this.nullShare, this.alpha, this.mixing);
     this.share = [Math.max(this.share[0], interval[0]), Math.min(this.share[1], interval[1])];
   }
   /** The test so far; `look` is the latest cumulative look. */
@@ -853,7 +882,7 @@ var ExperimentReplay = class {
     this.controlIndex = names.indexOf(settings.control);
     names.forEach(
       (_, i) => names.forEach((__, j) => {
-        if (i !== j) this.pairs.set(`${i},${j}`, new PairReplay(i, j, shares, this.comparisonAlpha, settings.mixingScale));
+        if (i !== j) this.pairs.set(`${i},${j}`, new PairReplay(i, j, shares, this.comparisonAlpha, pairMixing(settings)));
       })
     );
     this.sampleRatio = names.length >= 2 ? new SampleRatioReplay(shares, settings) : null;
@@ -911,7 +940,7 @@ var ExperimentReplay = class {
           nullShare: this.shares[i] / (this.shares[i] + this.shares[c])
         },
         this.comparisonAlpha,
-        this.settings.mixingScale
+        pairMixing(this.settings)
       );
       if (days !== null && (best.days === null || days < best.days)) best = { days, arm: arm.name };
     });
@@ -960,6 +989,7 @@ var FIELDS = {
   minSamplePerVariant: "min_sample_per_variant",
   practicalEffect: "practical_effect",
   mixingScale: "mixing_scale",
+  tunedUplift: "tuned_uplift",
   intendedSplit: "intended_split",
   timeColumn: "time_column",
   experimentColumn: "experiment_column",
@@ -1015,12 +1045,14 @@ function readStatSettings(formData) {
   const minSample = number(formData, FIELDS.minSamplePerVariant, DEFAULT_SETTINGS.minSamplePerVariant);
   const practical = number(formData, FIELDS.practicalEffect, DEFAULT_SETTINGS.practicalEffect);
   const scale = number(formData, FIELDS.mixingScale, DEFAULT_SETTINGS.mixingScale);
+  const tuned = number(formData, FIELDS.tunedUplift, DEFAULT_SETTINGS.tunedUplift);
   return {
     control: text(formData, FIELDS.controlVariant, DEFAULT_SETTINGS.control),
     alpha: alpha > 0 && alpha < 0.5 ? alpha : DEFAULT_SETTINGS.alpha,
     minSamplePerVariant: Math.max(0, Math.round(minSample)),
     practicalEffect: practical > 0 ? practical : DEFAULT_SETTINGS.practicalEffect,
     mixingScale: scale > 0 ? scale : DEFAULT_SETTINGS.mixingScale,
+    tunedUplift: tuned >= 0 ? tuned : DEFAULT_SETTINGS.tunedUplift,
     intendedWeights: parseWeights(text(formData, FIELDS.intendedSplit, "")),
     srmAlpha: DEFAULT_SETTINGS.srmAlpha
   };
@@ -1188,11 +1220,24 @@ var advancedRows = [
   ],
   [
     {
+      name: FIELDS.tunedUplift,
+      config: {
+        type: "TextControl",
+        label: "Uplift the test is tuned for",
+        description: "Relative uplift (0.1 = 10%) at which the always-valid test decides fastest: 80% of its mixing prior sits at this uplift and its inverse, 20% on the broad prior below, so every other uplift is still found. 0 keeps the broad prior alone. Validity holds for any value.",
+        default: DEFAULT_SETTINGS.tunedUplift,
+        isFloat: true,
+        renderTrigger: true
+      }
+    }
+  ],
+  [
+    {
       name: FIELDS.mixingScale,
       config: {
         type: "TextControl",
         label: "Mixing scale (log-odds)",
-        description: "Prior standard deviation, in log-odds, of an arm's share among converting units in the always-valid mixture test. 0.1 tunes power to uplifts of about 10%; validity holds for any value.",
+        description: "Prior standard deviation, in log-odds, of an arm's share among converting units in the broad part of the always-valid tests (and of the sample ratio check). Validity holds for any value.",
         default: DEFAULT_SETTINGS.mixingScale,
         isFloat: true,
         renderTrigger: true
@@ -1271,7 +1316,7 @@ function transformProps(chartProps) {
 var VIZ_TYPE = "divolte_experiment";
 var metadata = new ChartMetadata({
   name: "Experiment (A/B test)",
-  description: "Conversion per variant of an A/B experiment: uplift versus control with an exact always-valid test replayed over every hour since the start (safe to check at every refresh), a sample ratio mismatch check, a fixed-horizon z-test, the probability each variant is best, and a plain verdict that stays once reached.",
+  description: "Conversion per variant of an A/B experiment: uplift versus control with an exact always-valid test, tuned to decide fastest at the uplift that matters (10% by default), replayed over every hour since the start (safe to check at every refresh), a sample ratio mismatch check, a fixed-horizon z-test, the probability each variant is best, and a plain verdict that stays once reached.",
   category: "Statistics",
   tags: ["Experiment", "A/B test", "Statistical", "Table"],
   thumbnail: THUMBNAIL,

@@ -192,7 +192,7 @@ function plural(n: number, noun: string): string {
   return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-function SideNotes({ result }: { result: ExperimentResult }) {
+function SideNotes({ result, tunedUplift }: { result: ExperimentResult; tunedUplift: number }) {
   const srm = result.sampleRatio;
   const arms = result.variants.length;
   const pairs = (arms * (arms - 1)) / 2;
@@ -211,7 +211,8 @@ function SideNotes({ result }: { result: ExperimentResult }) {
       ) : null}
       <div data-test="experiment-footnote">
         α = {result.alpha}
-        {pairs > 1 ? `, split over ${pairs} pairs of arms` : ''}. Exact mixture test replayed over{' '}
+        {pairs > 1 ? `, split over ${pairs} pairs of arms` : ''}. Exact mixture test
+        {tunedUplift > 0 ? `, tuned to a ${formatPercent(tunedUplift, 1)} uplift,` : ''} replayed over{' '}
         {plural(result.looks, 'hourly look')} from the start: a verdict once reached stays. Shaded: an uplift too
         small to matter.
       </div>
@@ -313,7 +314,7 @@ export default function ExperimentChart(props: ExperimentChartProps) {
         </tbody>
       </table>
       </div>
-      <SideNotes result={result} />
+      <SideNotes result={result} tunedUplift={settings.tunedUplift} />
     </div>
   );
 }

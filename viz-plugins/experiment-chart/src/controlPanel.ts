@@ -115,13 +115,29 @@ const advancedRows = [
   ],
   [
     {
+      name: FIELDS.tunedUplift,
+      config: {
+        type: 'TextControl',
+        label: 'Uplift the test is tuned for',
+        description:
+          'Relative uplift (0.1 = 10%) at which the always-valid test decides fastest: 80% of its mixing ' +
+          'prior sits at this uplift and its inverse, 20% on the broad prior below, so every other uplift ' +
+          'is still found. 0 keeps the broad prior alone. Validity holds for any value.',
+        default: DEFAULT_SETTINGS.tunedUplift,
+        isFloat: true,
+        renderTrigger: true,
+      },
+    },
+  ],
+  [
+    {
       name: FIELDS.mixingScale,
       config: {
         type: 'TextControl',
         label: 'Mixing scale (log-odds)',
         description:
-          "Prior standard deviation, in log-odds, of an arm's share among converting units in the " +
-          'always-valid mixture test. 0.1 tunes power to uplifts of about 10%; validity holds for any value.',
+          "Prior standard deviation, in log-odds, of an arm's share among converting units in the broad " +
+          'part of the always-valid tests (and of the sample ratio check). Validity holds for any value.',
         default: DEFAULT_SETTINGS.mixingScale,
         isFloat: true,
         renderTrigger: true,

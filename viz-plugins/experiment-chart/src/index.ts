@@ -16,7 +16,8 @@ const metadata = new ChartMetadata({
   name: 'Experiment (A/B test)',
   description:
     'Conversion per variant of an A/B experiment: uplift versus control with an exact ' +
-    'always-valid test replayed over every hour since the start (safe to check at every refresh), ' +
+    'always-valid test, tuned to decide fastest at the uplift that matters (10% by default), ' +
+    'replayed over every hour since the start (safe to check at every refresh), ' +
     'a sample ratio mismatch check, a fixed-horizon z-test, the probability each variant is best, ' +
     'and a plain verdict that stays once reached.',
   category: 'Statistics',

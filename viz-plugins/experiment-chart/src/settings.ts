@@ -14,6 +14,7 @@ export const FIELDS = {
   minSamplePerVariant: 'min_sample_per_variant',
   practicalEffect: 'practical_effect',
   mixingScale: 'mixing_scale',
+  tunedUplift: 'tuned_uplift',
   intendedSplit: 'intended_split',
   timeColumn: 'time_column',
   experimentColumn: 'experiment_column',
@@ -97,12 +98,14 @@ export function readStatSettings(formData: FormData): ExperimentSettings {
   const minSample = number(formData, FIELDS.minSamplePerVariant, DEFAULT_SETTINGS.minSamplePerVariant);
   const practical = number(formData, FIELDS.practicalEffect, DEFAULT_SETTINGS.practicalEffect);
   const scale = number(formData, FIELDS.mixingScale, DEFAULT_SETTINGS.mixingScale);
+  const tuned = number(formData, FIELDS.tunedUplift, DEFAULT_SETTINGS.tunedUplift);
   return {
     control: text(formData, FIELDS.controlVariant, DEFAULT_SETTINGS.control),
     alpha: alpha > 0 && alpha < 0.5 ? alpha : DEFAULT_SETTINGS.alpha,
     minSamplePerVariant: Math.max(0, Math.round(minSample)),
     practicalEffect: practical > 0 ? practical : DEFAULT_SETTINGS.practicalEffect,
     mixingScale: scale > 0 ? scale : DEFAULT_SETTINGS.mixingScale,
+    tunedUplift: tuned >= 0 ? tuned : DEFAULT_SETTINGS.tunedUplift,
     intendedWeights: parseWeights(text(formData, FIELDS.intendedSplit, '')),
     srmAlpha: DEFAULT_SETTINGS.srmAlpha,
   };

@@ -21,8 +21,10 @@ import {
 } from './special';
 import {
   type Interval,
+  type PairMixing,
   daysToDecision,
   mixtureLogEvidence,
+  pairLogEvidence,
   shareConfidenceSequence,
   upliftFromShare,
 } from './sequential';
@@ -53,8 +55,10 @@ export interface ExperimentSettings {
   minSamplePerVariant: number;
   /** Relative uplift below which a difference does not matter (0.1 = 10%). */
   practicalEffect: number;
-  /** Prior standard deviation, in log-odds, of an arm's share under the mixture. */
+  /** Prior standard deviation, in log-odds, of an arm's share under the beta mixture. */
   mixingScale: number;
+  /** Relative uplift the test between two arms is tuned for (0.1 = 10%); 0: the beta mixture alone. */
+  tunedUplift: number;
   /** Intended weight per variant; variants not listed weigh 1. */
   intendedWeights: Record<string, number>;
   /** Level of the sample ratio mismatch test. */
@@ -67,6 +71,7 @@ export const DEFAULT_SETTINGS: ExperimentSettings = {
   minSamplePerVariant: 1000,
   practicalEffect: 0.1,
   mixingScale: 0.1,
+  tunedUplift: 0.1,
   intendedWeights: {},
   srmAlpha: 0.001,
 };
@@ -283,6 +288,11 @@ function intendedShares(names: string[], weights: Record<string, number>): numbe
   return raw.map(w => w / total);
 }
 
+/** The mixing prior of every test between two arms. */
+function pairMixing(settings: ExperimentSettings): PairMixing {
+  return { tunedUplift: settings.tunedUplift, scale: settings.mixingScale };
+}
+
 /** Running extremes of the always-valid test of arm i against arm j. */
 class PairReplay {
   private logEvidence = 0;
@@ -296,7 +306,7 @@ class PairReplay {
     private readonly j: number,
     shares: number[],
     private readonly alpha: number,
-    private readonly scale: number,
+    private readonly mixing: PairMixing,
   ) {
     this.nullShare = shares[i] / (shares[i] + shares[j]);
   }
@@ -304,9 +314,9 @@ class PairReplay {
   add(look: VariantCounts[]): void {
     const first = look[this.i].converted;
     const second = look[this.j].converted;
-    const null2 = [this.nullShare, 1 - this.nullShare];
-    this.logEvidence = Math.max(this.logEvidence, mixtureLogEvidence([first, second], null2, this.scale));
-    const interval = shareConfidenceSequence(first, second, this.nullShare, this.alpha, this.scale);
+    const evidence = pairLogEvidence(first, second, this.nullShare, this.mixing);
+    this.logEvidence = Math.max(this.logEvidence, evidence);
+    const interval = shareConfidenceSequence(first, second, this.nullShare, this.alpha, this.mixing);
     this.share = [Math.max(this.share[0], interval[0]), Math.min(this.share[1], interval[1])];
   }
 
@@ -517,7 +527,7 @@ export class ExperimentReplay {
     this.controlIndex = names.indexOf(settings.control);
     names.forEach((_, i) =>
       names.forEach((__, j) => {
-        if (i !== j) this.pairs.set(`${i},${j}`, new PairReplay(i, j, shares, this.comparisonAlpha, settings.mixingScale));
+        if (i !== j) this.pairs.set(`${i},${j}`, new PairReplay(i, j, shares, this.comparisonAlpha, pairMixing(settings)));
       }),
     );
     this.sampleRatio = names.length >= 2 ? new SampleRatioReplay(shares, settings) : null;
@@ -580,7 +590,7 @@ export class ExperimentReplay {
           nullShare: this.shares[i] / (this.shares[i] + this.shares[c]),
         },
         this.comparisonAlpha,
-        this.settings.mixingScale,
+        pairMixing(this.settings),
       );
       if (days !== null && (best.days === null || days < best.days)) best = { days, arm: arm.name };
     });

@@ -12,9 +12,9 @@
  * - z-test p-value: absolute 1e-12 plus relative 1e-9 (SciPy uses the
  *   chi-square survival function, we use the normal tail: same number,
  *   different rounding);
- * - always-valid p: absolute 1e-12 plus relative 1e-9 (SciPy's
- *   Dirichlet-multinomial and multinomial pmfs against our log-gamma sums);
- * - sample ratio p: the same;
+ * - always-valid p: absolute 1e-12 plus relative 1e-9 (SciPy's beta-binomial
+ *   and binomial pmfs, mixed by logsumexp, against our log-gamma sums);
+ * - sample ratio p: the same (SciPy's Dirichlet-multinomial and multinomial pmfs);
  * - always-valid uplift interval ends: absolute 1e-9 plus relative 1e-9
  *   (both sides find the roots to full precision: Brent in SciPy, bisection here);
  * - P(best): absolute 1e-9 (fixed 12-point Gauss-Legendre on segments versus
@@ -43,6 +43,7 @@ interface ReferenceCase {
   control: string;
   alpha: number;
   mixing_scale: number;
+  tuned_uplift: number;
   weights: Record<string, number>;
   comparison_alpha: number;
   arms: string[];
@@ -108,6 +109,7 @@ for (const reference of table ? table.cases : []) {
       control: reference.control,
       alpha: reference.alpha,
       mixingScale: reference.mixing_scale,
+      tunedUplift: reference.tuned_uplift,
       intendedWeights: reference.weights,
     });
     close(result.comparisonAlpha, reference.comparison_alpha, 0, 1e-15, 'comparison alpha: ');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normalCdf, normalQuantile } from '../src/special';
-import { mixtureLogEvidence, shareConfidenceSequence, upliftFromShare } from '../src/sequential';
+import { pairLogEvidence, shareConfidenceSequence, upliftFromShare } from '../src/sequential';
 import {
   DEFAULT_SETTINGS,
   NO_VARIANT,
@@ -13,6 +13,7 @@ import {
 } from '../src/stats';
 
 const settings = { ...DEFAULT_SETTINGS, minSamplePerVariant: 100 };
+const mixing = { tunedUplift: DEFAULT_SETTINGS.tunedUplift, scale: DEFAULT_SETTINGS.mixingScale };
 
 test('normal quantile inverts the cdf', () => {
   for (const p of [1e-12, 0.001, 0.025, 0.4, 0.5, 0.9, 0.999999]) {
@@ -145,7 +146,7 @@ test('an arm with all or no conversions does not collapse the always-valid test'
   assert.ok(lo < 0 && hi > 0, '100% against 100%: an interval of positive width around 0');
 });
 
-test('a split of 52/48 at 20,000 units fails the sample ratio check, 50/50 passes', () => {
+test('a split of 52/48 at 20,000 units fails the sample ratio check, 50/50 passes', t => {
   const split = (control: number) =>
     analyzeExperiment(
       [
@@ -160,6 +161,7 @@ test('a split of 52/48 at 20,000 units fails the sample ratio check, 50/50 passe
   assert.equal(broken.verdict.headline, "Split is broken: don't trust this experiment");
   assert.match(broken.verdict.detail, /control 10,400 \(52\.0%, intended 50\.0%\)/);
   const fine = split(10000);
+  t.diagnostic(`srm_p_52_48=${broken.sampleRatio?.pValue.toExponential(2)} srm_p_50_50=${fine.sampleRatio?.pValue}`);
   assert.equal(fine.sampleRatio?.passed, true);
   assert.notEqual(fine.verdict.kind, 'broken_split');
 });
@@ -220,7 +222,7 @@ test('intervals are ordered and contain their estimate', () => {
   const [lo, hi] = wilsonInterval(0, 30, 0.05);
   assert.equal(lo, 0);
   assert.ok(hi > 0 && hi < 0.15);
-  const [qLow, qHigh] = shareConfidenceSequence(330, 300, 0.5, 0.05, 0.1);
+  const [qLow, qHigh] = shareConfidenceSequence(330, 300, 0.5, 0.05, mixing);
   assert.ok(upliftFromShare(qLow, 0.5) < 0.1 && 0.1 < upliftFromShare(qHigh, 0.5));
 });
 
@@ -237,7 +239,7 @@ test('forecast: whole days until the projected evidence crosses 1/alpha, none wi
   assert.equal(running.forecast?.arm, 'B');
   const perDay = 50 * 24;
   const evidenceAfter = (d: number) =>
-    mixtureLogEvidence([48 * 6 + d * perDay * (6 / 50), 48 * 5 + d * perDay * (5 / 50)], [0.5, 0.5], 0.1);
+    pairLogEvidence(48 * 6 + d * perDay * (6 / 50), 48 * 5 + d * perDay * (5 / 50), 0.5, mixing);
   assert.ok(evidenceAfter(days!) >= Math.log(20) && evidenceAfter(days! - 1) < Math.log(20));
   const same = analyzeExperiment(hourly(48, [50, 5], [50, 5]), settings);
   assert.deepEqual(same.forecast, { days: null, arm: null });
