@@ -65,7 +65,7 @@ def cmd_events_generate(args: argparse.Namespace) -> int:
         print(f"superset-divolte: {interrupted} in {args.sink}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print(f"superset-divolte: interrupted; {args.sink} and the ground truth are as they were", file=sys.stderr)
+        print(f"superset-divolte: {event_sinks.left_after_abort(args.sink)}", file=sys.stderr)
         return 130
     print(f"wrote {written:,} events to {args.sink}", file=sys.stderr)
     return 0

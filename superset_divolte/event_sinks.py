@@ -216,6 +216,17 @@ class KafkaSink:
         """Nothing to undo: confirmed records stay in the topic."""
 
 
+def left_after_abort(sink: str) -> str:
+    """What a second Ctrl-C (stop at once, mid-batch) leaves in the sink and its ground truth.
+
+    A DuckDB target is only replaced once complete; a Kafka topic keeps what the broker already took.
+    """
+    if urlparse(sink).scheme == "kafka":
+        return (f"stopped at once; {sink} keeps the events the broker had taken, possibly part of the batch in "
+                "progress, and the ground truth file is as it was (it does not describe the topic now)")
+    return f"interrupted; {sink} and the ground truth are as they were"
+
+
 def open_sink(sink: str, replace: bool = False) -> Sink:
     """The sink named by ``sink``, checked (path writable, broker answering) before any event is made."""
     parsed = urlparse(sink)

@@ -211,3 +211,11 @@ def test_ctrl_c_into_duckdb_leaves_the_old_file_and_truth(tmp_path: Path) -> Non
     assert process.returncode == 130 and "as they were" in rest and "Traceback" not in rest
     assert truth_file.read_text() == old_truth and len(_records_of(database)) == 3000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.duckdb", "truth.json"], "no partial files left"
+
+
+def test_stopping_at_once_says_what_each_sink_keeps() -> None:
+    from superset_divolte.event_sinks import left_after_abort
+
+    assert "are as they were" in left_after_abort("duckdb:///tmp/events.duckdb")
+    kafka = left_after_abort("kafka://127.0.0.1:9092/divolte")
+    assert "keeps the events the broker had taken" in kafka and "are as they were" not in kafka
