@@ -28,7 +28,8 @@ def collected_event(signal: Mapping[str, Any], received_ms: int, remote_host: st
     """The record the collector maps one browser signal to, received at ``received_ms`` from ``remote_host``.
 
     ``signal`` holds what divolte.js sends: ``type``, ``parameters`` (a dict), ``location``, ``referrer``
-    (None for none), ``clientTimestamp`` (epoch ms), ``partyId``, ``sessionId``, ``pageViewId``,
+    (None for none), ``clientTimestamp`` (epoch ms), ``partyId``, ``sessionId``, ``pageViewId``, ``eventId``
+    (the page view id and the page's event counter in hex, as divolte.js makes it),
     ``firstInSession``, ``viewportPixelWidth``/``Height``, ``screenPixelWidth``/``Height`` and
     ``userAgentString``. Parameters the mapping does not name are dropped, as Divolte drops them.
     """
@@ -46,7 +47,7 @@ def collected_event(signal: Mapping[str, Any], received_ms: int, remote_host: st
         "location": location,
         **{name: signal.get(name) for name in ("viewportPixelWidth", "viewportPixelHeight", "screenPixelWidth",
                                                "screenPixelHeight", "partyId", "sessionId", "pageViewId",
-                                               "userAgentString")},
+                                               "eventId", "userAgentString")},
         "eventType": signal["type"],
         **dict.fromkeys(USER_AGENT_FIELDS),
         "locationPath": unquote(urlsplit(location).path) or None,

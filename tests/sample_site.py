@@ -39,6 +39,7 @@ RECORDING_DIVOLTE = """
   var partyId = kept(localStorage, 'divolte.party');
   var sessionId = kept(sessionStorage, 'divolte.session');
   var pageViewId = makeId();
+  var eventsOnPage = 0;
   window.divolte = {
     partyId: partyId,
     sessionId: sessionId,
@@ -48,6 +49,7 @@ RECORDING_DIVOLTE = """
       events.push({type: type, parameters: parameters || {}, path: location.pathname,
                    location: location.href, referrer: document.referrer || null, clientTimestamp: Date.now(),
                    partyId: partyId, sessionId: sessionId, pageViewId: pageViewId, firstInSession: newSession,
+                   eventId: pageViewId + (eventsOnPage++).toString(16),
                    viewportPixelWidth: window.innerWidth, viewportPixelHeight: window.innerHeight,
                    screenPixelWidth: screen.width, screenPixelHeight: screen.height,
                    userAgentString: navigator.userAgent});

@@ -111,6 +111,9 @@ def test_recorded_signals_become_the_records_divolte_writes(visitor: Any) -> Non
     page_views = [r["pageViewId"] for r in records if r["eventType"] == "pageView"]
     assert len(set(page_views)) == 3 and [r["pageViewId"] for r in records] == [page_views[i] for i in
                                                                                 (0, 0, 1, 1, 1, 2)]
+    # divolte.js numbers a page's events in hex after its page view id: unique, and tied to the page.
+    assert [r["eventId"] for r in records] == [r["pageViewId"] + counter for r, counter in
+                                               zip(records, ("0", "1", "0", "1", "2", "0"))]
     assert [(r["utmSource"], r["utmMedium"], r["utmCampaign"]) for r in records[:2]] == [
         ("newsletter", "email", "november-digest")] * 2 and records[2]["utmSource"] is None
     # /pricing was typed in; /signup was reached by a click on it.
