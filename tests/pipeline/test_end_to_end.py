@@ -457,6 +457,7 @@ def test_twenty_viewers_of_the_live_dashboard_get_fresh_exact_numbers_from_one_q
     live_sent.extend(sent.event for sent in trickle.sent)
     failed = [a for a in answers if a.error or a.result.get("status") != "success" or a.result.get("error")]
     report = _load_report(answers, truth, stems, live.druid_sql_queries(stack.request_logs, begun, ended))
+    ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "live-dashboard-load.json").write_text(json.dumps(report, indent=2))
     say("live load: " + json.dumps(report["summary"]))
     assert not failed, f"{len(failed)} of {len(answers)} answers failed, e.g. {failed[:3]}"
