@@ -55,6 +55,19 @@ def run_cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -
     return result
 
 
+def start_interruptible_cli(*args: str) -> subprocess.Popen[str]:
+    """``superset-divolte`` as a child that a SIGINT reaches as a Ctrl-C, its stderr piped.
+
+    A shell without job control starts background commands with SIGINT ignored, and Python
+    then installs no Ctrl-C handler: the child gets SIGINT's default disposition back here.
+    """
+    import signal
+
+    return subprocess.Popen([sys.executable, "-m", "superset_divolte.cli", *args], cwd=REPO,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
 def demo_environment() -> dict[str, str]:
     """The environment of a person running the demo: no Superset settings of the test process."""
     environment = {key: value for key, value in os.environ.items()

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import DEMO_END, DEMO_EVENTS, run_cli
+from conftest import DEMO_END, DEMO_EVENTS, run_cli, start_interruptible_cli
 
 from superset_divolte import ground_truth
 from superset_divolte.event_schema import TIME_COLUMN, TIME_FIELD, field_names
@@ -100,14 +100,15 @@ def test_sessions_run_up_to_the_end_of_the_range(fixture_records: list[dict[str,
 
 
 PEAK_MEMORY_PROBE = """
-import resource, sys
+import re, sys
 from datetime import datetime, timezone
+from pathlib import Path
 from superset_divolte.events import GeneratorSettings, stream_rows
 settings = GeneratorSettings(seed=1, events=int(sys.argv[1]), days=14, end=datetime(2026, 11, 20, tzinfo=timezone.utc))
 print(sum(len(batch) for batch in stream_rows(settings)))
-# The probe's own peak (and that of any process it started), in kB: a figure of this
-# process tree alone, whatever else the test session ran before.
-print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+# The probe's own peak resident memory in kB. Not getrusage's ru_maxrss: Linux carries that over an
+# exec from the image before it, so it would report the test session that started the probe.
+print(re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1))
 """
 
 
@@ -198,8 +199,7 @@ def test_ctrl_c_into_duckdb_leaves_the_old_file_and_truth(tmp_path: Path) -> Non
     sink = ["--sink", f"duckdb:///{database}", "--ground-truth", str(truth_file), "--end", END]
     run_cli("events", "generate", "--events", "3000", "--days", "2", *sink)
     old_truth = truth_file.read_text()
-    process = subprocess.Popen([sys.executable, "-m", "superset_divolte.cli", "events", "generate", "--events",
-                                "400000", "--replace", *sink], stderr=subprocess.PIPE, text=True)
+    process = start_interruptible_cli("events", "generate", "--events", "400000", "--replace", *sink)
     assert process.stderr is not None
     deadline = time.monotonic() + 120
     line = ""

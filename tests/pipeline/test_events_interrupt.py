@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
-import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any, Callable
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from conftest import REPO
+from conftest import start_interruptible_cli
 from superset_divolte import ground_truth
 from superset_divolte.event_sinks import KafkaSink
 from superset_divolte.events import PARALLEL_FROM_EVENTS, GeneratorSettings, as_records, stream_rows
@@ -43,10 +41,9 @@ INTERRUPTED = re.compile(r"interrupted: ([\d,]+) events in whole batches kept, w
 def _interrupted_run(bootstrap: str, topic: str, events: int, truth_file: Path) -> tuple[int, str]:
     """Start the CLI, SIGINT it once its progress shows more written than one confirmed group of batches
     (so some are confirmed and the stop comes in the middle of a group); (exit code, what it printed)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "superset_divolte.cli", "events", "generate", "--events", str(events),
-         "--days", str(DAYS), "--end", END, "--seed", str(SEED), "--sink", f"kafka://{bootstrap}/{topic}",
-         "--ground-truth", str(truth_file)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    process = start_interruptible_cli(
+        "events", "generate", "--events", str(events), "--days", str(DAYS), "--end", END, "--seed", str(SEED),
+        "--sink", f"kafka://{bootstrap}/{topic}", "--ground-truth", str(truth_file))
     assert process.stderr is not None
     lines: list[str] = []
     try:
