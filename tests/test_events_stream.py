@@ -99,7 +99,7 @@ def test_sessions_run_up_to_the_end_of_the_range(fixture_records: list[dict[str,
     assert max(r["timestamp"] for r in fixture_records) < end_ms
 
 
-PEAK_MEMORY_PROBE = """
+PEAK_MEMORY_PROBE = r"""
 import re, sys
 from datetime import datetime, timezone
 from pathlib import Path
