@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from superset_divolte.druid_client import DruidClient, DruidError
-from superset_divolte.event_exclusion import included_sql
+from superset_divolte.event_exclusion import with_included_events
 from superset_divolte.local_stack_artifacts import STACK_FILES
 from superset_divolte.local_stack_process import poll_until
 
@@ -61,7 +61,7 @@ class BatchResult:
 
 def sessions_sql() -> str:
     """The sessions query of ``SESSIONS_SQL_PATH``, counting the included events only."""
-    return SESSIONS_SQL_PATH.read_text().replace("{included_events}", included_sql("druid"))
+    return with_included_events(SESSIONS_SQL_PATH.read_text(), "druid")
 
 
 def session_rows(client: DruidClient, start_ms: int, end_ms: int) -> list[dict[str, Any]]:

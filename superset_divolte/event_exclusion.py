@@ -78,6 +78,11 @@ def included_sql(engine: str, alias: str = "") -> str:
     return "NOT (" + " OR ".join(reason.sql(engine, alias) for reason in EXCLUSION_REASONS) + ")"
 
 
+def with_included_events(sql: str, engine: str) -> str:
+    """A SQL file's text with its ``{included_events}`` placeholder replaced by ``included_sql(engine)``."""
+    return sql.replace("{included_events}", included_sql(engine))
+
+
 def exclusion_reason_sql(engine: str, alias: str = "") -> str:
     """A SQL expression: the reason an event is excluded ('corrupt', 'duplicate', 'bot'), NULL if included."""
     cases = " ".join(f"WHEN {reason.sql(engine, alias)} THEN '{reason.name}'" for reason in EXCLUSION_REASONS)

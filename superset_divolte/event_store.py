@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import duckdb
 import pyarrow as pa
 
-from superset_divolte.event_exclusion import included_sql
+from superset_divolte.event_exclusion import with_included_events
 from superset_divolte.event_schema import TIME_COLUMN, TIME_FIELD, duckdb_columns, duckdb_create_table
 
 EVENTS_TABLE = "clickstream"
@@ -28,7 +28,7 @@ ProgressCallback = Callable[[int, int], None]
 
 def views_sql() -> str:
     """The statements of ``VIEWS_SQL_PATH``, counting the included events only."""
-    return VIEWS_SQL_PATH.read_text().replace("{included_events}", included_sql("duckdb"))
+    return with_included_events(VIEWS_SQL_PATH.read_text(), "duckdb")
 
 
 def _arrow_chunk(records: Sequence[dict[str, Any]]) -> pa.Table:
@@ -104,9 +104,11 @@ def append_events(connection: duckdb.DuckDBPyConnection, records: Sequence[dict[
 
 def count_events(database: Path, table: str = EVENTS_TABLE) -> int:
     """Rows in the event table, 0 where the database or table does not exist yet."""
-    if not has_table(database, table):
+    if not database.exists():
         return 0
     with duckdb.connect(str(database), read_only=True) as connection:
+        if not _table_exists(connection, table):
+            return 0
         row = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         return int(row[0]) if row else 0
 
@@ -116,8 +118,12 @@ def has_table(database: Path, table: str = EVENTS_TABLE) -> bool:
     if not database.exists():
         return False
     with duckdb.connect(str(database), read_only=True) as connection:
-        row = connection.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+        return _table_exists(connection, table)
+
+
+def _table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
     return bool(row and row[0])
 
 

@@ -255,8 +255,9 @@ def excluded_counts(reasons: Counter[str | None]) -> dict[str, int]:
 
 def compute(written: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Every number the dashboards show, counted straight from the records (the included ones)."""
-    reasons = Counter(exclusion_reason(record) for record in written)
-    records = [record for record in written if exclusion_reason(record) is None]
+    why = [exclusion_reason(record) for record in written]
+    reasons = Counter(why)
+    records = [record for record, reason in zip(written, why) if reason is None]
     sessions = sessions_of(records)
     durations = [facts.duration_s for facts in sessions.values()]
     return {

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from superset_divolte.event_exclusion import exclusion_reason
+from superset_divolte.event_exclusion import included_events
 
 
 def week_start(epoch_millis: int) -> datetime:
@@ -29,9 +29,7 @@ def retention_cohorts(records: Iterable[dict[str, Any]], weeks: int = 12) -> dic
     out for every cohort; a week inside it in which nobody returned counts 0.
     """
     seen: dict[str, set[datetime]] = defaultdict(set)
-    for record in records:
-        if exclusion_reason(record) is not None:
-            continue
+    for record in included_events(records):
         seen[record["partyId"]].add(week_start(record["timestamp"]))
     cohorts: dict[datetime, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for visitor_weeks in seen.values():

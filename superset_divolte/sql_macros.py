@@ -74,6 +74,12 @@ def _window_end(engine: str, start: str, minutes: int) -> str:
     return f"{start} + INTERVAL {minutes} MINUTE"
 
 
+def _check_engine(engine: str, error: type[MacroArgumentError] = MacroArgumentError) -> None:
+    """Raise ``error`` unless the macro was given one of ``ENGINES``."""
+    if engine not in ENGINES:
+        raise error(f"engine {engine!r} is not one of {ENGINES}")
+
+
 def _epoch_ms(engine: str, column: str = '"__time"') -> str:
     return f"TIMESTAMP_TO_MILLIS({column})" if engine == "druid" else f"epoch_ms({column})"
 
@@ -122,9 +128,9 @@ def _first_two_steps(engine: str, names: list[str], window_ms: int, in_range: st
     step 2, or the first step 2 of its second bucket is within the window of the last step 1 of its first.
     """
     first, second = _is_step(names[0]), _is_step(names[1])
-    millis, bucket = _epoch_ms(engine), f"{_epoch_ms(engine)} / {window_ms}"
-    if engine == "duckdb":
-        bucket = f"{_epoch_ms(engine)} // {window_ms}"
+    millis = _epoch_ms(engine)
+    # Whole buckets: Druid divides longs as integers, DuckDB's / would give a fraction.
+    bucket = f"{millis} {'//' if engine == 'duckdb' else '/'} {window_ms}"
     pairs = (
         f'SELECT "partyId" AS party, {bucket} - shift AS pair, MAX(CASE WHEN {first} THEN 1 ELSE 0 END) AS has1, '
         f"MIN(CASE WHEN {first} AND shift = 0 THEN {millis} END) AS first1, "
@@ -207,8 +213,7 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
     function that searches an array (its lambda expressions are native only),
     and in Druid 33 UNNEST over a grouped subquery counts the raw rows.
     """
-    if engine not in ENGINES:
-        raise FunnelDefinitionError(f"engine {engine!r} is not one of {ENGINES}")
+    _check_engine(engine, FunnelDefinitionError)
     names = _steps_from(steps)
     minutes = window_minutes_of(window_minutes)
     if len(names) > 2:
@@ -266,8 +271,7 @@ def retention_sql(engine: str, weeks: int | str = DEFAULT_RETENTION_WEEKS, table
     one group by cohort counts, per week offset, the visitors whose set holds
     it; UNNEST turns that row into a row per offset, as the funnel does.
     """
-    if engine not in ENGINES:
-        raise RetentionDefinitionError(f"engine {engine!r} is not one of {ENGINES}")
+    _check_engine(engine, RetentionDefinitionError)
     try:
         horizon = int(weeks)
     except (TypeError, ValueError):
@@ -297,15 +301,13 @@ def retention_sql(engine: str, weeks: int | str = DEFAULT_RETENTION_WEEKS, table
 
 def included_events_sql(engine: str, alias: str = "") -> str:
     """The predicate of the events every dataset counts (``event_exclusion``), for ``engine``."""
-    if engine not in ENGINES:
-        raise MacroArgumentError(f"engine {engine!r} is not one of {ENGINES}")
+    _check_engine(engine)
     return included_sql(engine, alias)
 
 
 def exclusion_reason_of(engine: str, alias: str = "") -> str:
     """Why an event is left out ('corrupt', 'duplicate', 'bot'; NULL when included), for ``engine``."""
-    if engine not in ENGINES:
-        raise MacroArgumentError(f"engine {engine!r} is not one of {ENGINES}")
+    _check_engine(engine)
     return exclusion_reason_sql(engine, alias)
 
 
