@@ -123,6 +123,8 @@ class DuckDBSink:
         self.connection = duckdb.connect(str(self.partial))
         self.connection.execute("SET enable_progress_bar = false")  # the command prints its own progress
         self.connection.execute(f"SET memory_limit = '{self.MEMORY_LIMIT}'")
+        # One thread inserts a chunk at half the CPU of two; the cores are the workers' (the rows are made there).
+        self.connection.execute("SET threads = 1")
         event_store.create_table(self.connection, table)
         self._chunk: list[pa.Table] = []
         self._chunk_rows = 0
@@ -135,15 +137,23 @@ class DuckDBSink:
             raise SinkError(f"--sink duckdb:///{path}: the file exists but is not a DuckDB database this command "
                             f"can read ({error}); choose another path") from None
 
-    encode = staticmethod(functools.partial(event_store.arrow_batch, fields=ROW_FIELDS))
+    @staticmethod
+    def encode(rows: Sequence[tuple[Any, ...]]) -> bytes:
+        """A batch as an Arrow IPC stream: it crosses from a worker process several times cheaper than a pickle."""
+        columns = event_store.arrow_batch(rows, ROW_FIELDS)
+        out = pa.BufferOutputStream()
+        with pa.ipc.new_stream(out, columns.schema) as writer:
+            writer.write_table(columns)
+        return out.getvalue().to_pybytes()
 
-    def write(self, payload: pa.Table) -> bool:
-        """Take one batch (as Arrow columns); full chunks go into the table.
+    def write(self, payload: bytes) -> bool:
+        """Take one batch (an Arrow IPC stream from ``encode``); full chunks go into the table.
 
         Always True: until ``commit`` nothing is visible, so nothing needs confirming batch by batch.
         """
-        self._chunk.append(payload)
-        self._chunk_rows += payload.num_rows
+        columns = pa.ipc.open_stream(payload).read_all()
+        self._chunk.append(columns)
+        self._chunk_rows += columns.num_rows
         if self._chunk_rows >= self.CHUNK_ROWS:
             self._insert_chunk()
         return True

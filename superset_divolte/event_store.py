@@ -42,7 +42,8 @@ def _arrow_chunk(records: Sequence[dict[str, Any]]) -> pa.Table:
 
 _ARROW_TYPES = {"BOOLEAN": pa.bool_(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "REAL": pa.float32(),
                 "DOUBLE": pa.float64(), "VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("ms")}
-UNIQUE_COLUMNS = frozenset({"partyId", "sessionId", "pageViewId"})
+_DICTIONARY_STRING = pa.dictionary(pa.int32(), pa.string())
+UNIQUE_COLUMNS = frozenset({"partyId", "sessionId", "pageViewId", "eventId"})
 """String columns whose values hardly repeat; every other string column is dictionary-encoded in batches."""
 
 
@@ -54,14 +55,19 @@ def arrow_batch(rows: Sequence[Sequence[Any]], fields: Sequence[str]) -> pa.Tabl
     """
     position = {name: index for index, name in enumerate(fields)}
     columns = list(zip(*rows)) if rows else [()] * len(fields)
-    arrays: dict[str, pa.Array] = {}
-    for name, sql_type in duckdb_columns():
-        values = columns[position[TIME_FIELD if name == TIME_COLUMN else name]]
-        # Typed from the table, so a batch whose column is all null still has the table's types.
-        array = pa.array(values, type=_ARROW_TYPES[sql_type.split()[0]])
-        repetitive = pa.types.is_string(array.type) and name not in UNIQUE_COLUMNS
-        arrays[name] = array.dictionary_encode() if repetitive else array
-    return pa.table(arrays)
+    return pa.table({name: _arrow_column(name, sql_type, columns[position[TIME_FIELD if name == TIME_COLUMN else name]])
+                     for name, sql_type in duckdb_columns()})
+
+
+def _arrow_column(name: str, sql_type: str, values: Sequence[Any]) -> pa.Array:
+    """One column of ``arrow_batch``, typed from the table, so an all-null column still has the table's type."""
+    arrow_type = _ARROW_TYPES[sql_type.split()[0]]
+    if pa.types.is_timestamp(arrow_type):
+        # Python ints convert to int64 in bulk but to timestamps one by one, several times slower.
+        return pa.array(values, type=pa.int64()).view(arrow_type)
+    if pa.types.is_string(arrow_type) and name not in UNIQUE_COLUMNS:
+        return pa.array(values, type=_DICTIONARY_STRING)
+    return pa.array(values, type=arrow_type)
 
 
 def insert_batch(connection: duckdb.DuckDBPyConnection, batch: pa.Table, table: str = EVENTS_TABLE) -> None:

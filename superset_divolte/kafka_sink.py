@@ -91,15 +91,15 @@ def encode_rows(rows: Iterable[tuple[Any, ...]], fields: tuple[str, ...]) -> lis
     """(value, key, timestamp) Kafka records of generated rows (tuples in ``fields`` order), as Divolte writes them.
 
     The values are the same bytes ``encode_event`` gives (a test holds them equal);
-    encoding a row straight from its fields, with the few repeated strings (user
-    agents, pages, campaigns) encoded once, is several times faster than a dict per
-    row through fastavro, which was the bottleneck of the Kafka sink.
+    encoding a row straight from its fields, with each run of repetitive fields (the
+    user agent, the page, the campaign) encoded once per distinct run of values, is
+    many times faster than a dict per row through fastavro, which was the bottleneck
+    of the Kafka sink.
     """
-    encoders = _row_encoders(fields)
+    parts = _row_parts(fields)
     party, moment = fields.index("partyId"), fields.index("timestamp")
     join = b"".join
-    return [(join([encode(value) for encode, value in zip(encoders, row)]), row[party].encode(), row[moment])
-            for row in rows]
+    return [(join([encode(row) for encode in parts]), row[party].encode(), row[moment]) for row in rows]
 
 
 def _varint(number: int) -> bytes:
@@ -118,8 +118,12 @@ def _string(value: str) -> bytes:
     return _varint(len(data)) + data
 
 
-_REPEATED_STRINGS = 10_000
-"""Distinct values a field may have before its encodings stop being remembered (ids never repeat)."""
+_REPEATED_RUNS = 20_000
+"""Distinct values a run of fields may have before its encodings stop being remembered."""
+UNIQUE_FIELDS = frozenset({"timestamp", "clientTimestamp", "partyId", "sessionId", "pageViewId", "eventId"})
+"""Fields whose values hardly repeat: encoded afresh in every row, never remembered."""
+RUN_ALONE_FIELDS = frozenset({"remoteHost"})
+"""Repetitive fields remembered on their own: with their neighbours they would make too many distinct runs."""
 
 
 def _field_encoder(field: EventField) -> Callable[[Any], bytes]:
@@ -132,28 +136,50 @@ def _field_encoder(field: EventField) -> Callable[[Any], bytes]:
         plain = _string
     else:
         raise AssertionError(f"no encoder for Avro type {field.avro_type} of {field.name}")
-    encode = (lambda value: b"\x00" if value is None else b"\x02" + plain(value)) if field.nullable else plain
-    if field.avro_type != "string" or field.name in ("partyId", "sessionId", "pageViewId"):
-        return encode
-    remembered: dict[Any, bytes] = {}
+    return (lambda value: b"\x00" if value is None else b"\x02" + plain(value)) if field.nullable else plain
 
-    def encode_repeated(value: Any) -> bytes:
-        known = remembered.get(value)
+
+def _unique_part(encode: Callable[[Any], bytes], index: int) -> Callable[[tuple[Any, ...]], bytes]:
+    return lambda row: encode(row[index])
+
+
+def _remembered_part(encoders: tuple[Callable[[Any], bytes], ...], start: int) -> Callable[[tuple[Any, ...]], bytes]:
+    """Encoder of the run of fields from ``start``, remembering the bytes of each distinct run of values."""
+    stop = start + len(encoders)
+    remembered: dict[tuple[Any, ...], bytes] = {}
+
+    def encode_run(row: tuple[Any, ...]) -> bytes:
+        values = row[start:stop]
+        known = remembered.get(values)
         if known is None:
-            known = encode(value)
-            if len(remembered) < _REPEATED_STRINGS:
-                remembered[value] = known
+            known = b"".join([encode(value) for encode, value in zip(encoders, values)])
+            if len(remembered) < _REPEATED_RUNS:
+                remembered[values] = known
         return known
 
-    return encode_repeated
+    return encode_run
 
 
 @lru_cache(maxsize=4)
-def _row_encoders(fields: tuple[str, ...]) -> tuple[Callable[[Any], bytes], ...]:
+def _row_parts(fields: tuple[str, ...]) -> tuple[Callable[[tuple[Any, ...]], bytes], ...]:
+    """Encoders of a row's parts, in order: each unique field alone, each run of the other fields together."""
     declared = {field.name: field for field in event_fields()}
     if tuple(declared) != fields:
         raise AssertionError(f"rows do not follow the schema's field order: {fields}")
-    return tuple(_field_encoder(declared[name]) for name in fields)
+    parts: list[Callable[[tuple[Any, ...]], bytes]] = []
+    run: list[Callable[[Any], bytes]] = []
+    for index, name in enumerate(fields):
+        encode = _field_encoder(declared[name])
+        if name not in UNIQUE_FIELDS and name not in RUN_ALONE_FIELDS:
+            run.append(encode)
+            continue
+        if run:
+            parts.append(_remembered_part(tuple(run), index - len(run)))
+            run = []
+        parts.append(_remembered_part((encode,), index) if name in RUN_ALONE_FIELDS else _unique_part(encode, index))
+    if run:
+        parts.append(_remembered_part(tuple(run), len(fields) - len(run)))
+    return tuple(parts)
 
 
 class BatchProducer:
