@@ -8,6 +8,7 @@ written and ``excluded_events`` the others, by reason.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -514,7 +515,11 @@ class StreamingGroundTruth:
         if chains is None:
             if step != self.steps[0]:
                 return  # no chain it could continue
-            chains = self.funnel_open[party] = _FunnelChains()
+            chains = _FunnelChains()
+        if step == self.steps[0]:
+            # Re-inserted, so the dict stays in the order of the parties' latest first steps (see _close_before).
+            self.funnel_open.pop(party, None)
+            self.funnel_open[party] = chains
         chains.by_step[step].append(moment)
         level = _deepest_level(chains.by_step, self.steps, self.window_ms)
         best = self.funnel_best.get(party) or 0
@@ -530,7 +535,10 @@ class StreamingGroundTruth:
         for key in done:
             self._fold(self.sessions.pop(key), self.counts, self.by, self.experiment_cells, self.experiment_days)
         expired = moment - self.window_ms
-        for party in [p for p, chains in self.funnel_open.items() if chains.by_step[self.steps[0]][-1] < expired]:
+        first_step = self.steps[0]
+        stale = list(itertools.takewhile(lambda item: item[1].by_step[first_step][-1] < expired,
+                                         self.funnel_open.items()))
+        for party, _ in stale:
             del self.funnel_open[party]
         today = moment // 86_400_000
         for day in [d for d in self.day_visitors if d < today]:
