@@ -44,6 +44,9 @@ def _steps_from(steps: str | Sequence[str]) -> list[str]:
     if len(names) < 2:
         raise FunnelDefinitionError(f"a funnel needs at least two steps in order, got {names!r}: "
                                     "pick two or more event types in the dashboard's 'Funnel steps' filter")
+    if len(names) > len(STEP_CODES):
+        raise FunnelDefinitionError(f"a funnel has at most {len(STEP_CODES)} steps, got {len(names)}: "
+                                    "pick fewer event types in the dashboard's 'Funnel steps' filter")
     for name in names:
         if not STEP_NAME.match(name):
             raise FunnelDefinitionError(
@@ -146,23 +149,15 @@ def _first_two_steps(engine: str, names: list[str], window_ms: int, in_range: st
     return f"SELECT SUM(reached1) AS reached1, SUM(reached2) AS reached2 FROM ({parties}) AS parties"
 
 
-def _attempts_funnel(engine: str, names: list[str], minutes: int, from_dttm: datetime | str | None,
+def _attempts_funnel(names: list[str], minutes: int, from_dttm: datetime | str | None,
                      to_dttm: datetime | str | None, table: str) -> str:
-    """Three or more steps: every step-1 event starts an attempt; step k extends each attempt with its
-    earliest qualifying event, which is what makes the deepest chain findable by joins.
+    """DuckDB, three or more steps: one row of ``reached1..k``. Every step-1 event starts an attempt; step k
+    extends each attempt with its earliest qualifying event, which makes the deepest chain findable by joins.
 
-    The same shape runs on both engines, within what Druid 33 plans and
-    answers correctly: joins are equalities on the party alone (the order and
-    window rules are conditions inside the aggregate, as Druid plans no join on
-    a time comparison); the events table is always the left side of a join (a
-    grouped subquery there gives Druid's nested group-by no rows); and no
-    UNION, which Druid runs only at the top level, where Superset's own query
-    never leaves a dataset's SQL. Attempts that stall are carried to the last
-    step with NULL times, so one aggregation counts every step, and UNNEST
-    turns that row into a row per step. On Druid the Broker holds the attempts
-    (one row per step-1 event for each step).
+    Joins are equalities on the party alone (the order and window rules are conditions inside the aggregate).
+    Attempts that stall are carried to the last step with NULL times, so one aggregation counts every step.
     """
-    event_time = 'e."__time"'
+    engine, event_time = "duckdb", 'e."__time"'
     ctes = [f'attempts1 AS (SELECT "partyId" AS party, "__time" AS t1 FROM "{table}" '
             f"""WHERE "eventType" = '{names[0]}'{_time_filter(from_dttm, to_dttm)} AND {included_sql(engine)})"""]
     for number, name in enumerate(names[1:], start=2):
@@ -177,21 +172,77 @@ def _attempts_funnel(engine: str, names: list[str], minutes: int, from_dttm: dat
             f"""WHERE e."eventType" IN ('{names[0]}', '{name}'){_time_filter(from_dttm, to_dttm, event_time)} """
             f"AND {included_sql(engine, 'e')} "
             f"GROUP BY p.party, {carried})")
-    last = len(names)
     reached = ", ".join(f"COUNT(DISTINCT CASE WHEN t{number} IS NOT NULL THEN party END) AS reached{number}"
-                        for number in range(1, last + 1))
-    ctes.append(f"reached AS (SELECT {reached} FROM attempts{last})")
-    parties = _case_by_step([f"reached{number}" for number in range(1, last + 1)])
-    previous = _case_by_step([f"reached{max(number - 1, 1)}" for number in range(1, last + 1)])
-    step = _case_by_step([f"'{name}'" for name in names])
-    numbers = ", ".join(str(number) for number in range(1, last + 1))
-    return (
-        "WITH " + ",\n".join(ctes) + "\n"
-        f"SELECT step_number, {step} AS step, {parties} AS parties,\n"
-        f"  CAST({parties} AS DOUBLE) / NULLIF(reached1, 0) AS conversion_from_start,\n"
-        f"  CAST({parties} AS DOUBLE) / NULLIF({previous}, 0) AS conversion_from_previous\n"
-        f"FROM reached CROSS JOIN UNNEST(ARRAY[{numbers}]) AS steps(step_number)"
-    )
+                        for number in range(1, len(names) + 1))
+    return "WITH " + ",\n".join(ctes) + f"\nSELECT {reached} FROM attempts{len(names)}"
+
+
+STEP_CODES = "abcdefghijklmnopqrstuvwxy"
+"""A token's step letter: step 1 is ``a``. ``z`` marks where a step-1 event's window closes, and sorts after
+every step letter, so a step at the very end of the window comes before its close."""
+SEQUENCE_BYTES = 16_384
+"""Room for one party's tokens over two windows; a party with more makes Druid answer with an error."""
+
+
+def _padded_ms(millis: str) -> str:
+    return f"LPAD(CAST({millis} AS VARCHAR), 13, '0')"
+
+
+def _chain_pattern(steps: int) -> str:
+    """A Java regex over a sorted token list: a step-1 token, then for each further step its earliest token
+    strictly later than the previous step's, then that step-1 event's close token (still inside its window).
+
+    Each step is an atomic group: the greedy chain from one start is the only one worth trying, so a failed
+    start backtracks to the next start, not into other choices of later steps."""
+    pattern = r",(\d{13})a,"
+    for number in range(2, steps + 1):
+        code = STEP_CODES[number - 1]
+        later = rf"(?!\{number - 1})"
+        pattern += rf"(?>(?:(?!{later}\d{{13}}{code},)[^,]*,)*{later}(\d{{13}}){code},)"
+    return pattern + r"(?=.*z\1,)"
+
+
+def _sequence_funnel(names: list[str], window_ms: int, in_range: str, table: str) -> str:
+    """Druid, three or more steps: one row of ``reached1..k`` by nested group-bys alone, exact.
+
+    Per party and pair of window-wide buckets (as in ``_first_two_steps``: a chain starting in a bucket ends
+    in it or the next), Druid collects the party's step events as tokens (13-digit epoch ms and a step
+    letter; a step-1 event adds its close, the window's end and its own time) into one ARRAY_AGG(DISTINCT),
+    which Druid keeps sorted. A regex then finds a chain the way a person reads the sorted list
+    (``_chain_pattern``). No join or window is planned, so the Broker holds no subquery results.
+    """
+    millis = _epoch_ms("druid")
+    tokens = [f"CASE WHEN {_is_step(name)} THEN {_padded_ms(millis)} || '{code}' END"
+              for name, code in zip(names, STEP_CODES)]
+    tokens.append(f"CASE WHEN {_is_step(names[0])} THEN "
+                  f"{_padded_ms(f'{millis} + {window_ms}')} || 'z' || {_padded_ms(millis)} END")
+    # One UNNEST of every token in both pairs an event belongs to ('0' its bucket's, '1' the previous
+    # one's): Druid plans a second UNNEST of a constant array as a join, whose side the Broker would hold.
+    shifted = ", ".join(f"'{shift}' || {token}" for shift in (0, 1) for token in tokens)
+    pair = f"{millis} / {window_ms} - CAST(SUBSTRING(token, 1, 1) AS BIGINT)"
+    pairs = (
+        f'SELECT "partyId" AS party, MAX(CASE WHEN {_is_step(names[0])} THEN 1 ELSE 0 END) AS has1, '
+        f"',' || ARRAY_TO_STRING(ARRAY_AGG(DISTINCT SUBSTRING(token, 2), {SEQUENCE_BYTES}), ',') || ',' AS tokens "
+        f'FROM "{table}" {_unnest("druid", f"ARRAY[{shifted}]", "steps", "token")} '
+        f"""WHERE "eventType" IN ({_listed(names)}){in_range} AND {included_sql("druid")} AND token IS NOT NULL """
+        f'GROUP BY "partyId", {pair}')
+    reached = ", ".join(["MAX(has1) AS reached1"] + [
+        f"MAX(CASE WHEN REGEXP_LIKE(tokens, '{_chain_pattern(number)}') THEN 1 ELSE 0 END) AS reached{number}"
+        for number in range(2, len(names) + 1)])
+    parties = f"SELECT party, {reached} FROM ({pairs}) AS pairs GROUP BY party"
+    sums = ", ".join(f"SUM(reached{number}) AS reached{number}" for number in range(1, len(names) + 1))
+    return f"SELECT {sums} FROM ({parties}) AS parties"
+
+
+def _reached(engine: str, names: list[str], minutes: int, from_dttm: datetime | str | None,
+             to_dttm: datetime | str | None, table: str) -> str:
+    """One row: ``reached1..k``, the parties reaching each step, by the engine's exact method."""
+    in_range = _time_filter(from_dttm, to_dttm)
+    if len(names) == 2:
+        return _first_two_steps(engine, names, minutes * 60_000, in_range, table)
+    if engine == "druid":
+        return _sequence_funnel(names, minutes * 60_000, in_range, table)
+    return _attempts_funnel(names, minutes, from_dttm, to_dttm, table)
 
 
 def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | str = 1440,
@@ -204,30 +255,25 @@ def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | st
     ``window_minutes`` of that step-1 event. Columns: ``step_number``, ``step``,
     ``parties``, ``conversion_from_start``, ``conversion_from_previous``.
 
-    Two steps are counted by nested group-bys alone (``_first_two_steps``):
-    on Druid the Broker holds no per-party rows, at any size. Three or more
-    need the attempts (``_attempts_funnel``), which the Broker holds: a chain
-    of three relates three events of one party, and Druid SQL brings rows
-    together only by a join or a window (both held by the Broker) or in one
-    group, whose rows compare only with the group's aggregates; it has no
-    function that searches an array (its lambda expressions are native only),
-    and in Druid 33 UNNEST over a grouped subquery counts the raw rows.
+    On Druid every funnel is counted by nested group-bys alone (two steps:
+    ``_first_two_steps``; more: ``_sequence_funnel``), so the Broker holds no
+    per-party subquery rows at any size. DuckDB counts two steps the same way
+    and more by joining attempts (``_attempts_funnel``).
     """
     _check_engine(engine, FunnelDefinitionError)
     names = _steps_from(steps)
     minutes = window_minutes_of(window_minutes)
-    if len(names) > 2:
-        return _attempts_funnel(engine, names, minutes, from_dttm, to_dttm, table)
-    two = _first_two_steps(engine, names, minutes * 60_000, _time_filter(from_dttm, to_dttm), table)
-    parties = _case_by_step(["COALESCE(reached1, 0)", "COALESCE(reached2, 0)"])
-    previous = _case_by_step(["COALESCE(reached1, 0)", "COALESCE(reached1, 0)"])
+    last = len(names)
+    parties = _case_by_step([f"COALESCE(reached{number}, 0)" for number in range(1, last + 1)])
+    previous = _case_by_step([f"COALESCE(reached{max(number - 1, 1)}, 0)" for number in range(1, last + 1)])
     step = _case_by_step([f"'{name}'" for name in names])
+    numbers = ", ".join(str(number) for number in range(1, last + 1))
     return (
-        f"WITH reached AS ({two})\n"
+        f"WITH reached AS ({_reached(engine, names, minutes, from_dttm, to_dttm, table)})\n"
         f"SELECT step_number, {step} AS step, {parties} AS parties,\n"
         f"  CAST({parties} AS DOUBLE) / NULLIF(COALESCE(reached1, 0), 0) AS conversion_from_start,\n"
         f"  CAST({parties} AS DOUBLE) / NULLIF({previous}, 0) AS conversion_from_previous\n"
-        f"FROM reached CROSS JOIN UNNEST(ARRAY[1, 2]) AS steps(step_number)"
+        f"FROM reached CROSS JOIN UNNEST(ARRAY[{numbers}]) AS steps(step_number)"
     )
 
 

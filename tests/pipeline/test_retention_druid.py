@@ -44,9 +44,27 @@ def druid_events(stack: LocalStack, druid: DruidClient, say: Callable[[str], Non
     druid.submit_supervisor(supervisor_spec(stack.kafka_bootstrap, topic=name, datasource=name))
     request.addfinalizer(lambda: druid.terminate_supervisor(name))
     events = generate_events(GeneratorSettings(seed=23, events=EVENTS, days=35, end=END))
-    assert produce_records(stack.kafka_bootstrap, name, events) == EVENTS
-    druid.wait_for_count(name, EVENTS, 300.0, progress=say)
+    events += _funnel_edges(included_events(events)[0])
+    assert produce_records(stack.kafka_bootstrap, name, events) == len(events)
+    druid.wait_for_count(name, len(events), 300.0, progress=say)
     return name, events
+
+
+def _funnel_edges(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Parties at the funnel rule's edges for the signup funnel in 24 hours: a step at the same millisecond as
+    the step before (not later), a last step exactly at the window's end (inside) or 1 ms after (outside),
+    a chain found only from a later first step, and steps out of order."""
+    start, window = int((END.timestamp() - 10 * 86_400) * 1000) + 45_296_789, 86_400_000
+    pv, ss, sc, pu = ("pricingView", "signupStart", "signupComplete", "purchase")
+    parties = {
+        "edge-same-ms-and-window-end": [(pv, 0), (ss, 0), (ss, 1), (sc, 1), (sc, 2), (pu, window)],
+        "edge-one-ms-too-late": [(pv, 0), (ss, 5), (sc, 6), (pu, window + 1)],
+        "edge-later-start": [(pv, 0), (pv, window), (ss, window + 10), (sc, window + 20), (pu, 2 * window)],
+        "edge-out-of-order": [(ss, 0), (pv, 1), (sc, 2)],
+    }
+    return [{**template, "partyId": party, "sessionId": f"{party}-session", "eventId": f"{party}-{number}",
+             "eventType": step, "timestamp": start + offset}
+            for party, steps in parties.items() for number, (step, offset) in enumerate(steps)]
 
 
 def test_retention_on_druid_equals_the_ground_truth_over_five_weeks(
