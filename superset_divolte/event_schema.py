@@ -16,6 +16,8 @@ SCHEMA_RESOURCE = "schema/clickstream.avsc"
 TIME_FIELD = "timestamp"
 """The Avro field that becomes the time column (``__time``) on every engine."""
 TIME_COLUMN = "__time"
+ID_FIELDS = frozenset({"partyId", "sessionId", "pageViewId", "eventId"})
+"""String fields holding ids: their values hardly repeat, so encoders do not remember or dictionary-encode them."""
 
 
 @dataclass(frozen=True)

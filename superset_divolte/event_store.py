@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from superset_divolte.event_exclusion import with_included_events
-from superset_divolte.event_schema import TIME_COLUMN, TIME_FIELD, duckdb_columns, duckdb_create_table
+from superset_divolte.event_schema import ID_FIELDS, TIME_COLUMN, TIME_FIELD, duckdb_columns, duckdb_create_table
 
 EVENTS_TABLE = "clickstream"
 VIEWS_SQL_PATH = Path(__file__).parent / "schema" / "duckdb_views.sql"
@@ -43,8 +43,6 @@ def _arrow_chunk(records: Sequence[dict[str, Any]]) -> pa.Table:
 _ARROW_TYPES = {"BOOLEAN": pa.bool_(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "REAL": pa.float32(),
                 "DOUBLE": pa.float64(), "VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("ms")}
 _DICTIONARY_STRING = pa.dictionary(pa.int32(), pa.string())
-UNIQUE_COLUMNS = frozenset({"partyId", "sessionId", "pageViewId", "eventId"})
-"""String columns whose values hardly repeat; every other string column is dictionary-encoded in batches."""
 
 
 def arrow_batch(rows: Sequence[Sequence[Any]], fields: Sequence[str]) -> pa.Table:
@@ -65,7 +63,7 @@ def _arrow_column(name: str, sql_type: str, values: Sequence[Any]) -> pa.Array:
     if pa.types.is_timestamp(arrow_type):
         # Python ints convert to int64 in bulk but to timestamps one by one, several times slower.
         return pa.array(values, type=pa.int64()).view(arrow_type)
-    if pa.types.is_string(arrow_type) and name not in UNIQUE_COLUMNS:
+    if pa.types.is_string(arrow_type) and name not in ID_FIELDS:  # every other string is repetitive
         return pa.array(values, type=_DICTIONARY_STRING)
     return pa.array(values, type=arrow_type)
 

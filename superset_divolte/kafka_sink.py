@@ -22,7 +22,7 @@ import fastavro
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from superset_divolte.event_schema import EventField, avro_schema, event_fields
+from superset_divolte.event_schema import ID_FIELDS, TIME_FIELD, EventField, avro_schema, event_fields
 
 Progress = Callable[[int, int], None]
 """(records confirmed, records in all) callback, as superset_divolte.progress.ProgressPrinter."""
@@ -120,7 +120,7 @@ def _string(value: str) -> bytes:
 
 _REPEATED_RUNS = 20_000
 """Distinct values a run of fields may have before its encodings stop being remembered."""
-UNIQUE_FIELDS = frozenset({"timestamp", "clientTimestamp", "partyId", "sessionId", "pageViewId", "eventId"})
+UNIQUE_FIELDS = ID_FIELDS | {TIME_FIELD, "clientTimestamp"}
 """Fields whose values hardly repeat: encoded afresh in every row, never remembered."""
 RUN_ALONE_FIELDS = frozenset({"remoteHost"})
 """Repetitive fields remembered on their own: with their neighbours they would make too many distinct runs."""

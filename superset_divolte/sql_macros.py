@@ -122,6 +122,12 @@ def _case_by_step(values: Sequence[str], column: str = "step_number", first: int
     return f"CASE {column} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values, start=first)) + " END"
 
 
+def _window_bucket(engine: str, window_ms: int) -> str:
+    """The number of an event's window-wide time bucket (a chain that starts in one ends in it or the next)."""
+    # Whole buckets: Druid divides longs as integers, DuckDB's / would give a fraction.
+    return f"{_epoch_ms(engine)} {'//' if engine == 'duckdb' else '/'} {window_ms}"
+
+
 def _first_two_steps(engine: str, names: list[str], window_ms: int, in_range: str, table: str) -> str:
     """One row: the parties reaching step 1 and step 2, by nested group-bys alone.
 
@@ -131,9 +137,7 @@ def _first_two_steps(engine: str, names: list[str], window_ms: int, in_range: st
     step 2, or the first step 2 of its second bucket is within the window of the last step 1 of its first.
     """
     first, second = _is_step(names[0]), _is_step(names[1])
-    millis = _epoch_ms(engine)
-    # Whole buckets: Druid divides longs as integers, DuckDB's / would give a fraction.
-    bucket = f"{millis} {'//' if engine == 'duckdb' else '/'} {window_ms}"
+    millis, bucket = _epoch_ms(engine), _window_bucket(engine, window_ms)
     pairs = (
         f'SELECT "partyId" AS party, {bucket} - shift AS pair, MAX(CASE WHEN {first} THEN 1 ELSE 0 END) AS has1, '
         f"MIN(CASE WHEN {first} AND shift = 0 THEN {millis} END) AS first1, "
@@ -219,7 +223,7 @@ def _sequence_funnel(names: list[str], window_ms: int, in_range: str, table: str
     # One UNNEST of every token in both pairs an event belongs to ('0' its bucket's, '1' the previous
     # one's): Druid plans a second UNNEST of a constant array as a join, whose side the Broker would hold.
     shifted = ", ".join(f"'{shift}' || {token}" for shift in (0, 1) for token in tokens)
-    pair = f"{millis} / {window_ms} - CAST(SUBSTRING(token, 1, 1) AS BIGINT)"
+    pair = f"{_window_bucket('druid', window_ms)} - CAST(SUBSTRING(token, 1, 1) AS BIGINT)"
     pairs = (
         f'SELECT "partyId" AS party, MAX(CASE WHEN {_is_step(names[0])} THEN 1 ELSE 0 END) AS has1, '
         f"',' || ARRAY_TO_STRING(ARRAY_AGG(DISTINCT SUBSTRING(token, 2), {SEQUENCE_BYTES}), ',') || ',' AS tokens "
