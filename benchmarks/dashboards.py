@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator
 from common import (REPO, RESULTS, cli, command_line, load_average, machine, median, now_iso, percentile, say,
                     write_results)
 from superset_divolte.assets import load_tree, resolve
-from superset_divolte.druid_client import DruidClient
+from superset_divolte.druid.client import DruidClient
 from superset_divolte.local_stack import LocalStack
 from superset_divolte.local_stack_config import PROFILES, StackPorts
 from superset_divolte.superset_app import SupersetHome
@@ -239,13 +239,14 @@ def run_engine(engine: str, events: int, args: argparse.Namespace, stack: LocalS
 
 
 def derived_rows(provision_args: list[str], environment: dict[str, str]) -> dict[str, Any]:
-    """Materialise the sessions datasource once, where the design has one (timed)."""
+    """Materialise the derived datasources (sessions, signup funnel, experiments) once, where the design has them
+    (timed)."""
     if not (REPO / "stack" / "druid" / "sessions.sql").exists():
         return {}
     urls = provision_args[provision_args.index("--druid-overlord-url"):][:4]
     begun = time.monotonic()
-    cli("druid", "sessions", *urls, env=environment, timeout=7200)
-    return {"materialise_sessions_s": round(time.monotonic() - begun, 1)}
+    cli("druid", "materialise", *urls, env=environment, timeout=7200)
+    return {"materialise_s": round(time.monotonic() - begun, 1)}
 
 
 def segments(druid: DruidClient) -> dict[str, int]:

@@ -36,7 +36,7 @@ from confluent_kafka import Producer
 from common import (REPO, cli, command_line, load_average, local_stack, machine, machine_markdown, median, now_iso,
                     percentile, say, write_results)
 from superset_divolte.assets import load_tree
-from superset_divolte.druid_client import DruidClient
+from superset_divolte.druid.client import DruidClient
 from superset_divolte.events import live_events
 from superset_divolte.kafka_sink import encode_event, load_schema, producer_config
 from superset_divolte.superset_app import SupersetHome

@@ -33,7 +33,7 @@ import requests
 
 from common import (command_line, load_average, local_stack, machine, machine_markdown, median, now_iso, say,
                     write_results)
-from superset_divolte.druid_client import DruidClient, TooManyRowsError, supervisor_spec
+from superset_divolte.druid.client import DruidClient, TooManyRowsError, supervisor_spec
 from superset_divolte.events import GeneratorSettings, floor_to_minute, generate_events
 from superset_divolte.kafka_sink import ensure_topic, produce_records
 from superset_divolte.local_stack import LocalStack

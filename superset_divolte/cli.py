@@ -131,15 +131,15 @@ def cmd_stack(args: argparse.Namespace) -> int:
     return 0 if local_stack.stack_local_status(args.workdir, progress) or args.action == "down" else 1
 
 
-def cmd_druid_sessions(args: argparse.Namespace) -> int:
-    from superset_divolte import druid_sessions
-    from superset_divolte.druid_client import DruidClient
+def cmd_druid_materialise(args: argparse.Namespace) -> int:
+    from superset_divolte.druid import materialise
+    from superset_divolte.druid.client import DruidClient
 
     if not args.druid_overlord_url:
         raise UsageError("--druid-overlord-url (or SUPERSET_DIVOLTE_DRUID_OVERLORD_URL) is required")
     client = DruidClient(args.druid_overlord_url, args.druid_broker_url or args.druid_overlord_url, timeout=600)
     progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    druid_sessions.run(client, args.staging, args.every, progress)
+    materialise.run(client, args.staging, args.every, progress)
     return 0
 
 
@@ -212,15 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     provision.set_defaults(handler=cmd_provision)
 
     druid = commands.add_parser("druid", help="Druid-side jobs").add_subparsers(dest="job", required=True)
-    sessions = druid.add_parser("sessions", help="materialise the sessions datasource (one row per session)")
-    sessions.add_argument("--druid-overlord-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_OVERLORD_URL"),
-                          help="Overlord (or router) URL, e.g. http://127.0.0.1:8081")
-    sessions.add_argument("--druid-broker-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_BROKER_URL"),
-                          help="Druid SQL endpoint (broker or router); defaults to the Overlord URL")
-    sessions.add_argument("--staging", type=Path, help="folder for the rows, readable by Druid's indexer "
-                                                       "(default: <tmp>/superset-divolte-sessions)")
-    sessions.add_argument("--every", type=float, help="run again every this many seconds (until stopped)")
-    sessions.set_defaults(handler=cmd_druid_sessions)
+    materialiser = druid.add_parser(
+        "materialise", help="keep the sessions datasource (one row per session) and the experiments datasource "
+                            "(units per variant and hour) up to date")
+    materialiser.add_argument("--druid-overlord-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_OVERLORD_URL"),
+                              help="Overlord (or router) URL, e.g. http://127.0.0.1:8081")
+    materialiser.add_argument("--druid-broker-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_BROKER_URL"),
+                              help="Druid SQL endpoint (broker or router); defaults to the Overlord URL")
+    materialiser.add_argument("--staging", type=Path, help="folder for the rows, readable by Druid's indexer "
+                                                           "(default: <tmp>/superset-divolte-staging)")
+    materialiser.add_argument("--every", type=float, help="run again every this many seconds (until stopped)")
+    materialiser.set_defaults(handler=cmd_druid_materialise)
 
     export = commands.add_parser("export", help="pull assets edited in the UI back into the tree")
     _add_target_options(export)

@@ -33,7 +33,7 @@ from superset_divolte.local_stack_process import (ProcessRecord, StackError, is_
                                                   rss_bytes, spawn)
 
 if TYPE_CHECKING:
-    from superset_divolte.druid_client import SupervisorStatus
+    from superset_divolte.druid.client import SupervisorStatus
 
 Progress = Callable[[str], None]
 
@@ -334,7 +334,7 @@ class LocalStack:
 def provision_clickstream(stack: LocalStack, topic: str = "divolte", partitions: int = 1,
                           progress: Progress = print) -> str:
     """Create the Divolte topic and submit the clickstream supervisor; returns created/updated/unchanged."""
-    from superset_divolte.druid_client import DruidClient, supervisor_spec
+    from superset_divolte.druid.client import DruidClient, supervisor_spec
     from superset_divolte.kafka_sink import ensure_topic
 
     ensure_topic(stack.kafka_bootstrap, topic, partitions)
@@ -365,7 +365,7 @@ def stack_local_down(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print
 
 def stack_local_status(workdir: Path = DEFAULT_WORKDIR, progress: Progress = print) -> bool:
     """`superset-divolte stack local status`: print what runs and what Druid ingests; True if all is healthy."""
-    from superset_divolte.druid_client import DruidError
+    from superset_divolte.druid.client import DruidError
 
     stack = LocalStack(workdir)
     status = stack.status()
@@ -382,7 +382,7 @@ def stack_local_status(workdir: Path = DEFAULT_WORKDIR, progress: Progress = pri
 
 def ingestion_of(stack: LocalStack) -> list[SupervisorStatus]:
     """What each Druid supervisor of the stack has ingested, and rejected."""
-    from superset_divolte.druid_client import DruidClient
+    from superset_divolte.druid.client import DruidClient
 
     client = DruidClient(overlord_url=stack.overlord_url, broker_url=stack.druid_router_or_broker_url)
     return [client.supervisor_status(supervisor_id) for supervisor_id in client.supervisor_ids()]

@@ -262,9 +262,9 @@ def provision_druid(druid: DruidTarget, wait: bool, out: TextIO = sys.stderr) ->
     Druid answers SQL.
 
     Returns what happened to the supervisor: created, updated or unchanged. The sessions datasource is
-    kept by ``superset-divolte druid sessions --every 60`` (a job that runs beside Druid, not a spec).
+    kept by ``superset-divolte druid materialise --every 60`` (a job that runs beside Druid, not a spec).
     """
-    from superset_divolte.druid_client import DruidClient, compaction_config, supervisor_spec
+    from superset_divolte.druid.client import DruidClient, compaction_config, supervisor_spec
 
     client = DruidClient(druid.overlord_url, druid.broker_url)
     spec = supervisor_spec(druid.kafka_bootstrap)

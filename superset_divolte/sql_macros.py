@@ -7,13 +7,14 @@ analyst defines: the steps and the window are parameters, not copied SQL.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 from jinja2.exceptions import TemplateError
 
 from superset_divolte.event_exclusion import exclusion_reason_sql, included_sql
 from superset_divolte.event_store import EVENTS_TABLE
+from superset_divolte.events import FUNNEL_STEPS
 
 STEP_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 WINDOW_TEXT = re.compile(r"^\s*(\d{1,6})\s*(minute|hour|day|week)s?\s*$", re.IGNORECASE)
@@ -241,12 +242,90 @@ def _sequence_funnel(names: list[str], window_ms: int, in_range: str, table: str
 def _reached(engine: str, names: list[str], minutes: int, from_dttm: datetime | str | None,
              to_dttm: datetime | str | None, table: str) -> str:
     """One row: ``reached1..k``, the parties reaching each step, by the engine's exact method."""
+    if engine == "druid" and table == EVENTS_TABLE and reads_materialised_funnel(names, minutes, from_dttm, to_dttm):
+        return _materialised_funnel(len(names), from_dttm, to_dttm)
     in_range = _time_filter(from_dttm, to_dttm)
     if len(names) == 2:
         return _first_two_steps(engine, names, minutes * 60_000, in_range, table)
     if engine == "druid":
         return _sequence_funnel(names, minutes * 60_000, in_range, table)
     return _attempts_funnel(names, minutes, from_dttm, to_dttm, table)
+
+
+MATERIALISED_FUNNEL_STEPS = FUNNEL_STEPS
+"""The funnel whose per-day levels ``druid.funnel`` materialises on Druid: the site's signup funnel."""
+MATERIALISED_FUNNEL_MINUTES = 1440
+"""Its window: one day, so an attempt starting on a UTC day ends on that day or the next."""
+MATERIALISED_FUNNEL_TABLE = "signup_funnel"
+FUNNEL_SKETCH_SIZE = 65_536
+"""Theta sketch entries: a count is exact up to this many visitors, then within 3/sqrt(65,536) = 1.2 %
+(99.7 % of the time); docs/metrics.md."""
+DAY_MS = 86_400_000
+
+
+def _whole_day(value: datetime | str | None) -> bool:
+    moment = _as_datetime(value)
+    return moment is None or (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
+def reads_materialised_funnel(names: Sequence[str], minutes: int, from_dttm: datetime | str | None,
+                              to_dttm: datetime | str | None) -> bool:
+    """True when the materialised levels answer this funnel exactly: the signup funnel over whole UTC days."""
+    return (tuple(names) == MATERIALISED_FUNNEL_STEPS and minutes == MATERIALISED_FUNNEL_MINUTES
+            and _whole_day(from_dttm) and _whole_day(to_dttm))
+
+
+def funnel_levels_sql(day_ms: int, names: Sequence[str] = MATERIALISED_FUNNEL_STEPS,
+                      table: str = EVENTS_TABLE) -> str:
+    """Druid, for ``druid.funnel``: per party with a step-1 event on the UTC day starting at ``day_ms``, the
+    deepest step of its attempts that start that day (``level_full``, events of that day and the next) and
+    the same with the next day's events left out (``level_clipped``, what a range ending that night counts).
+
+    A window of one day keeps every attempt inside its day and the next; the tokens and the pattern are
+    ``_sequence_funnel``'s, with the next day's step-1 events left out (their attempts belong to that day)."""
+    window_ms, next_day, millis = MATERIALISED_FUNNEL_MINUTES * 60_000, day_ms + DAY_MS, _epoch_ms("druid")
+    today = f"{millis} < {next_day}"
+    tokens = [f"CASE WHEN {_is_step(name)}{f' AND {today}' if number == 0 else ''} THEN "
+              f"{_padded_ms(millis)} || '{code}' END"
+              for number, (name, code) in enumerate(zip(names, STEP_CODES))]
+    tokens.append(f"CASE WHEN {_is_step(names[0])} AND {today} THEN "
+                  f"{_padded_ms(f'{millis} + {window_ms}')} || 'z' || {_padded_ms(millis)} END")
+    listed = f"ARRAY_AGG(DISTINCT token, {SEQUENCE_BYTES})"
+    unnested = _unnest("druid", "ARRAY[" + ", ".join(tokens) + "]", "steps", "token")
+    lists = (f"""SELECT "partyId", ',' || ARRAY_TO_STRING({listed}, ',') || ',' AS all_tokens, """
+             f"',' || ARRAY_TO_STRING({listed} FILTER (WHERE {today}), ',') || ',' AS day_tokens "
+             f'FROM "{table}" {unnested} '
+             f"""WHERE "eventType" IN ({_listed(names)}) AND {millis} >= {day_ms} AND {millis} < {next_day + DAY_MS} """
+             f"AND {included_sql('druid')} AND token IS NOT NULL "
+             f'GROUP BY "partyId" HAVING MAX(CASE WHEN {_is_step(names[0])} AND {today} THEN 1 ELSE 0 END) = 1')
+
+    def level(tokens_column: str) -> str:
+        deepest = " ".join(f"WHEN REGEXP_LIKE({tokens_column}, '{_chain_pattern(number)}') THEN {number}"
+                           for number in range(len(names), 1, -1))
+        return f"CASE {deepest} ELSE 1 END"
+    return (f'SELECT "partyId", {day_ms} AS "day_ms", {level("all_tokens")} AS "level_full", '
+            f'{level("day_tokens")} AS "level_clipped" FROM ({lists}) AS lists')
+
+
+def _materialised_funnel(steps: int, from_dttm: datetime | str | None, to_dttm: datetime | str | None) -> str:
+    """Druid, the signup funnel over whole days: one row of ``reached1..k`` from the materialised levels.
+
+    A party reaches step k when one of the range's days holds an attempt that deep; on the range's last day
+    only that day's events count (``level_clipped``), since the range ends before the next. Each step's
+    parties are one theta sketch union over the rows, a timeseries query of a few rows per day."""
+    last_day = _as_datetime(to_dttm)
+    in_range = _time_filter(from_dttm, to_dttm).removeprefix(" AND ") or "TRUE"
+
+    def deep(number: int) -> str:
+        if last_day is None:
+            return f'"level_full" >= {number}'
+        cut = f"TIMESTAMP '{last_day - timedelta(days=1):%Y-%m-%d %H:%M:%S}'"
+        return (f'("__time" < {cut} AND "level_full" >= {number}) OR '
+                f'("__time" >= {cut} AND "level_clipped" >= {number})')
+    reached = ", ".join(
+        f'APPROX_COUNT_DISTINCT_DS_THETA("parties", {FUNNEL_SKETCH_SIZE}) FILTER (WHERE {deep(number)}) '
+        f"AS reached{number}" for number in range(1, steps + 1))
+    return f'SELECT {reached} FROM "{MATERIALISED_FUNNEL_TABLE}" WHERE {in_range}'
 
 
 def funnel_sql(engine: str, steps: str | Sequence[str], window_minutes: int | str = 1440,

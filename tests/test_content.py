@@ -504,6 +504,25 @@ def test_experiment_days_of_first_exposure(runner: Runner, records: list[dict[st
         if f"{first:%Y-%m-%d}" <= day < f"{last:%Y-%m-%d}"}
 
 
+def test_the_freshness_tiles_show_the_latest_event_their_charts_count(runner: Runner,
+                                                                    records: list[dict[str, Any]]) -> None:
+    """'Sessions up to' and 'Experiments up to': on Druid both datasets are materialised, and these tiles are
+    how an analyst sees the lag; each must be the latest included event its dataset counts."""
+    in_sessions = [r["timestamp"] for r in records if r["sessionId"]]
+    exposures = [r["timestamp"] for r in records if r["experiment"] and r["sessionId"] and r["partyId"]]
+    assert exposures
+    for stem, latest in (("sessions_up_to", max(in_sessions)), ("experiments_up_to", max(exposures))):
+        [row] = runner.run(stem)["data"]
+        assert _epoch_ms(row[stem]) == latest, stem
+
+
+def _epoch_ms(moment: int | str) -> int:
+    """A result's time value as epoch ms: DuckDB answers a number, Druid ISO 8601 text."""
+    if isinstance(moment, str):
+        return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp() * 1000)
+    return int(moment)
+
+
 # --- the live dashboard's charts --------------------------------------------------------------------------
 
 

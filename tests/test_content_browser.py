@@ -105,13 +105,25 @@ def _apply_filters(page: Any, data: ChartData, count: int, ready: Callable[[], b
         page.wait_for_timeout(200)
 
 
-def _set_time_range(page: Any, start: str, end: str) -> None:
-    """Advanced range in the filter bar's time filter: [start, end)."""
+def _set_time_range(page: Any, start: str, end: str, timeout_s: float = 60.0) -> None:
+    """Advanced range in the filter bar's time filter: [start, end).
+
+    The popover is the one holding the apply button (a hover tooltip over the trigger may open after it and
+    come last in the page); "Advanced" is picked again until its two range inputs are shown, since a pick
+    made while the dropdown still animates in can miss."""
     page.locator("[data-test='time-range-trigger']").first.click()
-    popover = page.locator(".ant-popover").last
-    popover.locator(".ant-select").first.click()
-    page.locator(".ant-select-item-option", has_text="Advanced").click()
+    popover = page.locator(".ant-popover").filter(
+        has=page.locator("[data-test='date-filter-control__apply-button']")).last
     inputs = popover.locator("input")
+    deadline = time.monotonic() + timeout_s
+    while inputs.count() < 3:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the time range popover shows no Advanced range inputs in {timeout_s:.0f}s")
+        popover.locator(".ant-select").first.click()
+        option = page.locator(".ant-select-item-option", has_text="Advanced")
+        option.wait_for(state="visible")
+        option.click()
+        page.wait_for_timeout(300)  # Playwright delivers the page's events while it waits on the page
     inputs.nth(1).fill(start)
     inputs.nth(2).fill(end)
     popover.locator("[data-test='date-filter-control__apply-button']").click()

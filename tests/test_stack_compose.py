@@ -229,32 +229,32 @@ def mount_path(service: dict[str, Any], volume: str) -> str | None:
     return paths[0] if paths else None
 
 
-def test_sessions_materialiser_stages_rows_where_the_ingestion_tasks_read_them() -> None:
+def test_the_materialiser_stages_rows_where_the_ingestion_tasks_read_them() -> None:
     everything = services()
-    sessions = everything["sessions"]
-    command = sessions["command"]
-    assert command[:3] == ["superset-divolte", "druid", "sessions"]
+    materialiser = everything["materialise"]
+    command = materialiser["command"]
+    assert command[:3] == ["superset-divolte", "druid", "materialise"]
     assert command[command.index("--every") + 1] == "60"
     staging = command[command.index("--staging") + 1]
-    volume = "sessions-staging"
+    volume = "druid-staging"
     assert volume in compose()["volumes"]
     # The middleManager forks the tasks whose local input source reads the staged files.
-    assert mount_path(sessions, volume) == staging == mount_path(everything["druid-middlemanager"], volume)
-    assert mount_path(everything["sessions-staging-init"], volume) == staging
-    assert staging in everything["sessions-staging-init"]["command"]
-    assert sessions["image"] == everything["superset"]["image"]
-    assert sessions["restart"] in ("always", "unless-stopped", "on-failure")
-    waits = {target for target, condition in sessions["depends_on"].items()
+    assert mount_path(materialiser, volume) == staging == mount_path(everything["druid-middlemanager"], volume)
+    assert mount_path(everything["druid-staging-init"], volume) == staging
+    assert staging in everything["druid-staging-init"]["command"]
+    assert materialiser["image"] == everything["superset"]["image"]
+    assert materialiser["restart"] in ("always", "unless-stopped", "on-failure")
+    waits = {target for target, condition in materialiser["depends_on"].items()
              if condition["condition"] == "service_healthy"}
     assert {"druid-coordinator", "druid-broker", "druid-historical", "druid-middlemanager"} <= waits
-    environment = sessions["environment"]
+    environment = materialiser["environment"]
     assert environment["SUPERSET_DIVOLTE_DRUID_OVERLORD_URL"] == "http://druid-coordinator:8081"
     assert environment["SUPERSET_DIVOLTE_DRUID_BROKER_URL"] == "http://druid-broker:8082"
     assert not any("SECRET" in name or "PASSWORD" in name for name in environment), "it needs no secret"
 
 
-def test_the_sessions_command_accepts_the_flags_the_stack_gives_it() -> None:
+def test_the_materialise_command_accepts_the_flags_the_stack_gives_it() -> None:
     from superset_divolte.cli import build_parser
 
-    args = build_parser().parse_args(services()["sessions"]["command"][1:])
-    assert (args.every, str(args.staging)) == (60.0, "/opt/sessions-staging")
+    args = build_parser().parse_args(services()["materialise"]["command"][1:])
+    assert (args.every, str(args.staging)) == (60.0, "/opt/druid-staging")

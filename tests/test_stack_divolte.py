@@ -15,7 +15,8 @@ from dateutil.relativedelta import relativedelta
 from pyhocon import ConfigFactory
 
 from conftest import REPO
-from superset_divolte import druid_client, event_schema
+from superset_divolte import event_schema
+from superset_divolte.druid import client as druid_client
 from superset_divolte.events import SESSION_TIMEOUT_MS
 
 STACK = REPO / "stack"

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from superset_divolte.druid_client import DruidClient, supervisor_spec
+from superset_divolte.druid.client import DruidClient, supervisor_spec
 from superset_divolte.events import GeneratorSettings, generate_events
 from superset_divolte.kafka_sink import ensure_topic
 from superset_divolte.local_stack import LocalStack

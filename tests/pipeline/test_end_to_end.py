@@ -6,9 +6,10 @@ What a user runs, in order, against the session's local stack:
 2. ``superset-divolte provision --target druid …`` into a fresh Superset home: the Druid Kafka supervisor
    (read from the earliest offset) and every database, dataset, chart and dashboard of the repository;
 3. Druid ingests until ``COUNT(*)`` is exactly the number of events sent (polled with a deadline);
-   then ``superset-divolte druid sessions`` materialises the sessions datasource; the first run is killed
-   (SIGKILL) once it has submitted its first task, and a second run completes it: every session number
-   below is read from what survived that kill;
+   then ``superset-divolte druid materialise`` materialises the sessions and experiments datasources; a first
+   run is killed (SIGKILL) once it has submitted its first sessions task, a second once it has submitted its
+   experiments task, and a third completes them: every session and experiment number below is read from what
+   survived those kills;
 4. a real Superset 6.1.0 serves the home; every chart's saved query context runs through
    ``POST /api/v1/chart/data`` (cache bypassed) and its numbers are held against the ground truth.
 
@@ -48,11 +49,12 @@ import pytest
 import live_viewers as live
 import test_content as content
 from conftest import ARTIFACTS, DEMO_END, REPO, run_cli
-from superset_divolte import druid_sessions
-from superset_divolte import ground_truth
+from superset_divolte.druid import experiments as druid_experiments
+from superset_divolte.druid import sessions as druid_sessions
+from superset_divolte import ground_truth, sql_macros
 from superset_divolte.config import LIVE_REFRESH_SECONDS
 from superset_divolte.assets import load_tree
-from superset_divolte.druid_client import DruidClient
+from superset_divolte.druid.client import DruidClient
 from superset_divolte.collector import collected_event
 from superset_divolte.event_exclusion import included_events
 from superset_divolte.events import (CONVERSION_EVENT, EXPERIMENT, FUNNEL_STEPS, GeneratorSettings,
@@ -90,15 +92,16 @@ cost uncached: one, plus one for each viewer whose request comes while the first
 does not hold them back), which grows with the server's latency on a busy machine."""
 
 
-def _killed_after_first_task(args: tuple[str, ...], environment: dict[str, str]) -> None:
-    """Run the materialiser and SIGKILL it as soon as it has submitted its first task (left to run on)."""
+def _killed_after(marker: str, args: tuple[str, ...], environment: dict[str, str]) -> None:
+    """Run the materialiser and SIGKILL it as soon as it prints a line holding ``marker`` (a task it submitted
+    is left to run on)."""
     process = subprocess.Popen([sys.executable, "-m", "superset_divolte.cli", *args], cwd=REPO, env=environment,
                                stderr=subprocess.PIPE, text=True)
     try:
         lines = []
         for line in process.stderr:
             lines.append(line)
-            if " submitted for " in line:
+            if marker in line:
                 break
         assert process.poll() is None, f"the materialiser ended before the kill:\n{''.join(lines)}"
     finally:
@@ -113,6 +116,7 @@ class EndToEnd:
     server: SupersetServer
     environment: dict[str, str]
     provision_args: tuple[str, ...]
+    materialise_args: tuple[str, ...]
     generate_output: str
     provision_stdout: str
     provision_stderr: str
@@ -152,18 +156,21 @@ def e2e(stack: LocalStack, druid: DruidClient, say: Callable[[str], None],
                          lambda: run_cli(*provision_args, "--wait", env=environment))
     _timed(timings, say, f"Druid ingests all {EVENTS:,}",
            lambda: druid.wait_for_count(DATASOURCE, EVENTS, INGEST_TIMEOUT, progress=say))
-    sessions_args = ("druid", "sessions", "--druid-overlord-url", stack.overlord_url, "--druid-broker-url",
-                     stack.druid_router_or_broker_url, "--staging", str(folder / "sessions-staging"))
-    _timed(timings, say, "druid sessions, killed after its first task", lambda: _killed_after_first_task(
-        sessions_args, environment))
-    _timed(timings, say, "druid sessions again, to the end", lambda: run_cli(*sessions_args, env=environment))
+    materialise_args = ("druid", "materialise", "--druid-overlord-url", stack.overlord_url, "--druid-broker-url",
+                        stack.druid_router_or_broker_url, "--staging", str(folder / "druid-staging"))
+    _timed(timings, say, "druid materialise, killed after its first sessions task", lambda: _killed_after(
+        "sessions: task", materialise_args, environment))
+    _timed(timings, say, "druid materialise, killed after its experiments task", lambda: _killed_after(
+        "experiments: task", materialise_args, environment))
+    _timed(timings, say, "druid materialise again, to the end", lambda: run_cli(*materialise_args, env=environment))
     say("end to end: start Superset …")
     begun = time.monotonic()
     with running_superset(folder, PASSWORD) as server:
         timings["start Superset"] = round(time.monotonic() - begun, 1)
         say(f"end to end: Superset serves {server.base_url}; timings so far (s): {timings}")
         try:
-            yield EndToEnd(server, environment, provision_args, generated.stderr, provisioned.stdout,
+            yield EndToEnd(server, environment, provision_args, materialise_args, generated.stderr,
+                           provisioned.stdout,
                            provisioned.stderr, json.loads(truth_path.read_text()), timings)
         finally:
             # Its task publishes and frees the indexer's heap for the other pipeline tests (the rows stay).
@@ -287,6 +294,8 @@ test_page_flow_matches_the_order_of_page_views_in_sessions = \
     content.test_page_flow_matches_the_order_of_page_views_in_sessions
 test_experiment_results_per_variant_and_unit = content.test_experiment_results_per_variant_and_unit
 test_experiment_days_of_first_exposure = content.test_experiment_days_of_first_exposure
+test_the_freshness_tiles_show_the_latest_event_their_charts_count = \
+    content.test_the_freshness_tiles_show_the_latest_event_their_charts_count
 test_technology_clicks_over_time = content.test_technology_clicks_over_time
 test_signup_funnel_counts_ordered_steps_within_24_hours = content.test_signup_funnel_counts_ordered_steps_within_24_hours
 test_excluded_events_by_reason_equal_the_ground_truth = content.test_excluded_events_by_reason_equal_the_ground_truth
@@ -322,11 +331,15 @@ def test_the_sessions_datasource_holds_each_session_once(druid: DruidClient,
 def test_materialising_again_changes_nothing(e2e: EndToEnd, druid: DruidClient, stack: LocalStack) -> None:
     checksum = ('SELECT COUNT(*) AS "n", SUM("events") AS "events", SUM("page_views") AS "views", '
                 'SUM("duration_s") AS "duration", MAX("session_end_ms") AS "end" FROM "sessions"')
-    before = druid.sql(checksum)
-    again = run_cli("druid", "sessions", "--druid-overlord-url", stack.overlord_url, "--druid-broker-url",
+    experiments = ('SELECT COUNT(*) AS "n", SUM("exposed") AS "exposed", SUM("converted") AS "converted", '
+                   'MAX("last_event_ms") AS "last" FROM "experiments"')
+    before = druid.sql(checksum), druid.sql(experiments)
+    again = run_cli("druid", "materialise", "--druid-overlord-url", stack.overlord_url, "--druid-broker-url",
                     stack.druid_router_or_broker_url, env=e2e.environment)
     assert "day(s) to materialise" in again.stderr and druid_sessions.freshness(druid) in again.stderr
-    assert druid.sql(checksum) == before
+    assert "experiments: no new experiment events, rows unchanged" in again.stderr
+    assert druid_experiments.freshness(druid) in again.stderr
+    assert (druid.sql(checksum), druid.sql(experiments)) == before
 
 
 @contextmanager
@@ -360,18 +373,25 @@ def test_every_chart_answers_with_max_subquery_rows_of_10_000(client: SupersetCl
     assert len(chart_ids) >= 30
 
 
-@pytest.mark.parametrize(("steps", "window", "window_ms"), [
-    (("signupStart", "signupComplete"), "30 minutes", 30 * 60_000),
-    (("pricingView", "signupStart", "signupComplete", "purchase"), "1 day", 86_400_000),
-    (("pageView", "pricingView", "signupStart"), "1 hour", 3_600_000),
-], ids=["two steps", "four steps", "three steps from page views"])
+HOUR_PAST_SPAN = content.time_range(content.days_before_end(14 - 1 / 24), content.days_before_end(-1 / 24))
+"""The fixture's span moved on by an hour: not whole days, so even the signup funnel is counted on the events."""
+
+
+@pytest.mark.parametrize(("steps", "window", "window_ms", "span"), [
+    (("signupStart", "signupComplete"), "30 minutes", 30 * 60_000, content.WHOLE_SPAN),
+    (("pricingView", "signupStart", "signupComplete", "purchase"), "1 day", 86_400_000, content.WHOLE_SPAN),
+    (("pricingView", "signupStart", "signupComplete", "purchase"), "1 day", 86_400_000, HOUR_PAST_SPAN),
+    (("pageView", "pricingView", "signupStart"), "1 hour", 3_600_000, content.WHOLE_SPAN),
+], ids=["two steps", "the signup funnel over whole days", "the signup funnel from the events",
+        "three steps from page views"])
 def test_a_funnel_answers_exactly_with_max_subquery_rows_of_10_000(
         client: SupersetClient, runner: content.Runner, records: list[dict[str, Any]],
-        steps: tuple[str, ...], window: str, window_ms: int) -> None:
-    """Funnels are counted by nested group-bys alone: exact, with no per-party rows in the Broker."""
+        steps: tuple[str, ...], window: str, window_ms: int, span: str) -> None:
+    """Funnels are counted by nested group-bys alone, or from the materialised signup funnel's sketches:
+    exact, with no per-party rows in the Broker."""
     context = runner.context("funnel_chosen_steps")
     for query in context["queries"]:
-        query["time_range"] = content.WHOLE_SPAN
+        query["time_range"] = span
         query["filters"] = [*(query.get("filters") or []), {"col": "eventType", "op": "IN", "val": list(steps)},
                             {"col": "conversion_window", "op": "IN", "val": [window]}]
     context["force"] = True
@@ -381,6 +401,27 @@ def test_a_funnel_answers_exactly_with_max_subquery_rows_of_10_000(
     expected = ground_truth.funnel_counts(in_range, steps, window_ms)
     assert {row["step"]: row["visitors"] for row in result["data"]} == dict(zip(steps, expected))
     assert expected[-1] > 300
+
+
+def _whole_days(first: int, last: int) -> str:
+    """Days ``first`` to ``last`` before the fixture's end (midnight), as a Superset range."""
+    return content.time_range(content.days_before_end(first), content.days_before_end(last))
+
+
+@pytest.mark.parametrize("span", [(14, 0), (10, 3), (5, 4), (1, 0), (8, 6)],
+                         ids=lambda span: f"days {span[0]} to {span[1]} before the end")
+def test_the_signup_funnel_over_whole_days_reads_the_materialised_levels_exactly(
+        runner: content.Runner, druid: DruidClient, records: list[dict[str, Any]], span: tuple[int, int]) -> None:
+    """Ranges of whole days, one of them a single day: each range's last day counts only its own events (an
+    attempt starting that day ends outside the range), the days before it their attempts' next day too."""
+    assert content.FIXTURE_END.hour == 0 and druid.count(sql_macros.MATERIALISED_FUNNEL_TABLE) > 0
+    for stem in ("signup_funnel", "signup_funnel_steps"):
+        result = runner.run(stem, _whole_days(*span))
+        expected = ground_truth.funnel_counts(ground_truth.in_range(records, *content.bounds(result)))
+        assert content.column(result, "step", "visitors") == dict(zip(FUNNEL_STEPS, expected)), stem
+        assert sql_macros.reads_materialised_funnel(FUNNEL_STEPS, 1440, *(
+            datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None) for ms in content.bounds(result)))
+        assert expected[0] > 0
 
 
 # --- provisioning again, and live data (last: it adds events) ------------------------------------------------
@@ -597,11 +638,14 @@ def _funnel_and_experiment_numbers(runner: content.Runner) -> dict[str, Counter]
 
 
 def test_the_sample_sites_clicks_through_kafka_add_exactly_them_to_the_dashboards(
-        stack: LocalStack, runner: content.Runner, say: Callable[[str], None]) -> None:
+        e2e: EndToEnd, stack: LocalStack, runner: content.Runner, say: Callable[[str], None]) -> None:
     """The sample pages in Chromium with a recording stand-in for divolte; each signal mapped as the collector
     maps it (``collector.collected_event``), written with the project's Kafka sink to the topic Druid ingests;
     the dashboards then count exactly the clicks, funnel steps, exposures and conversions the test made."""
     timings: dict[str, float] = {}
+    materialise = lambda: run_cli(*e2e.materialise_args, env=e2e.environment)  # noqa: E731
+    # The experiment charts read the materialised experiments datasource: what the earlier tests sent is in.
+    _timed(timings, say, "sample site: druid materialise before", materialise)
     before = _timed(timings, say, "sample site: the clicks and events charts before", lambda: _arrived_numbers(runner))
     with ThreadPoolExecutor(max_workers=1) as charts:
         # The slower funnel and experiment charts are read while the visitors click (nothing is sent yet).
@@ -625,7 +669,8 @@ def test_the_sample_sites_clicks_through_kafka_add_exactly_them_to_the_dashboard
     try:
         _timed(timings, say, "sample site: Druid serves every event", lambda: poll_until(
             "the charts to count every event of the sample site", arrived, LIVE_TIMEOUT, interval=0.5, progress=say))
-        # Every event is in: the funnel and the experiment, read once, count all of them.
+        # Every event is in: materialised once more, the funnel and the experiment count all of them.
+        _timed(timings, say, "sample site: druid materialise after", materialise)
         shown.update(_timed(timings, say, "sample site: funnel and experiment charts",
                             lambda: _funnel_and_experiment_numbers(runner)))
     finally:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from superset_divolte.druid_client import DruidClient, supervisor_spec
+from superset_divolte.druid.client import DruidClient, supervisor_spec
 from superset_divolte.kafka_sink import ensure_topic, produce_records
 from superset_divolte.local_stack import LocalStack
 from superset_divolte.local_stack_process import poll_until

@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer
 
 from conftest import run_cli
-from superset_divolte.druid_client import DruidClient, supervisor_spec
+from superset_divolte.druid.client import DruidClient, supervisor_spec
 from superset_divolte.event_schema import event_fields
 from superset_divolte.kafka_sink import (decode_event, encode_event, ensure_topic, load_schema, produce_raw,
                                          produce_records)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from superset_divolte.assets import AssetLoader, resolve
-from superset_divolte.druid_client import DruidClient, supervisor_spec
+from superset_divolte.druid.client import DruidClient, supervisor_spec
 from superset_divolte.event_exclusion import included_events
 from superset_divolte.events import GeneratorSettings, generate_events
 from superset_divolte.ground_truth import funnel_counts

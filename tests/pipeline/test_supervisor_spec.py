@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from superset_divolte.druid_client import BOOTSTRAP_PLACEHOLDER, SUPERVISOR_SPEC_PATH, supervisor_spec
+from superset_divolte.druid.client import BOOTSTRAP_PLACEHOLDER, SUPERVISOR_SPEC_PATH, supervisor_spec
 from superset_divolte.event_schema import TIME_FIELD, avro_schema, event_fields
 
 # Avro type -> Druid dimension type. Booleans become string dimensions ("true"/"false").
