@@ -213,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     druid = commands.add_parser("druid", help="Druid-side jobs").add_subparsers(dest="job", required=True)
     materialiser = druid.add_parser(
-        "materialise", help="keep the sessions datasource (one row per session) and the experiments datasource "
-                            "(units per variant and hour) up to date")
+        "materialise", help="keep the sessions (one row per session), signup_funnel (per-day sketches) and "
+                            "experiments (units per variant and hour) datasources up to date")
     materialiser.add_argument("--druid-overlord-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_OVERLORD_URL"),
                               help="Overlord (or router) URL, e.g. http://127.0.0.1:8081")
     materialiser.add_argument("--druid-broker-url", default=os.environ.get("SUPERSET_DIVOLTE_DRUID_BROKER_URL"),

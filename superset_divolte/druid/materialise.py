@@ -21,7 +21,7 @@ DEFAULT_STAGING = Path(tempfile.gettempdir()) / "superset-divolte-staging"
 
 
 def materialise(client: DruidClient, staging: Path | None = None, progress: Progress = print) -> None:
-    """One run of both materialisations, then how fresh each is.
+    """One run of the three materialisations, then how fresh the sessions and experiments are.
 
     staging: a folder the indexer can read (the local stack's indexer shares this machine's disk).
     """
